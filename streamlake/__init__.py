@@ -1,0 +1,1 @@
+"""StreamLake: JSON events in, schema-checked Avro records in Kafka out."""

@@ -1,0 +1,132 @@
+"""Fixtures shared by every test: where the real Kafka and registry are.
+
+The stack is found, in this order:
+1. STREAMLAKE_BOOTSTRAP_SERVERS and STREAMLAKE_SCHEMA_REGISTRY_URL, when set;
+2. testcontainers (Kafka + cp-schema-registry), when a Docker engine answers;
+3. `scripts/stack up` (real Kafka and Apicurio from Maven Central).
+
+Tests under tests/integration and tests/reliability are marked and get the
+stack; unit tests never start it. With CI=true, a test that cannot get a stack
+fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK_SCRIPT = ROOT / "scripts" / "stack"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@dataclass(frozen=True)
+class Stack:
+    bootstrap_servers: str
+    schema_registry_url: str
+    source: str
+    """'env', 'testcontainers' or 'scripts/stack'."""
+
+    def control(self, action: str, server: str, *extra: str) -> None:
+        """Stop or start one server; only a scripts/stack stack can be controlled."""
+        if self.source != "scripts/stack":
+            unavailable(f"fault injection needs a stack run by scripts/stack, not {self.source}")
+        run_stack(action, server, *extra)
+
+
+def unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def run_stack(*args: str) -> None:
+    result = subprocess.run(
+        [sys.executable, str(STACK_SCRIPT), *args], capture_output=True, text=True, timeout=600
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"scripts/stack {' '.join(args)} failed:\n{result.stderr}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        if "integration" in parts:
+            item.add_marker(pytest.mark.integration)
+        if "reliability" in parts:
+            item.add_marker(pytest.mark.reliability)
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+    except Exception:
+        return False
+    return True
+
+
+def _testcontainers_stack() -> Iterator[Stack]:
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.network import Network
+    from testcontainers.core.waiting_utils import wait_for_logs
+    from testcontainers.kafka import KafkaContainer
+
+    with Network() as network:
+        kafka = KafkaContainer("confluentinc/cp-kafka:7.9.0").with_kraft()
+        kafka.with_network(network).with_network_aliases("kafka")
+        kafka.with_env("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false")
+        with kafka:
+            registry = (
+                DockerContainer("confluentinc/cp-schema-registry:7.9.0")
+                .with_network(network)
+                .with_exposed_ports(8081)
+                .with_env("SCHEMA_REGISTRY_HOST_NAME", "schema-registry")
+                .with_env("SCHEMA_REGISTRY_LISTENERS", "http://0.0.0.0:8081")
+                .with_env("SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS", "kafka:9092")
+            )
+            with registry:
+                wait_for_logs(registry, "Server started", timeout=120)
+                host = registry.get_container_host_ip()
+                url = f"http://{host}:{registry.get_exposed_port(8081)}"
+                yield Stack(kafka.get_bootstrap_server(), url, "testcontainers")
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    bootstrap = os.environ.get("STREAMLAKE_BOOTSTRAP_SERVERS")
+    registry = os.environ.get("STREAMLAKE_SCHEMA_REGISTRY_URL")
+    if bootstrap and registry:
+        # A stack run by scripts/stack can still be stopped and started.
+        env_file = ROOT / ".stack" / "env"
+        ours = env_file.exists() and f"={bootstrap}\n" in env_file.read_text()
+        yield Stack(bootstrap, registry, "scripts/stack" if ours else "env")
+        return
+    if _docker_answers():
+        yield from _testcontainers_stack()
+        return
+    try:
+        run_stack("up")
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        unavailable(f"no Kafka/registry stack: {exc}")
+    env = dict(
+        line.split("=", 1) for line in (ROOT / ".stack" / "env").read_text().splitlines() if line
+    )
+    yield Stack(
+        env["STREAMLAKE_BOOTSTRAP_SERVERS"], env["STREAMLAKE_SCHEMA_REGISTRY_URL"], "scripts/stack"
+    )
+
+
+@pytest.fixture
+def unique() -> Callable[[str], str]:
+    """Names unique to this test, so tests share the stack without sharing topics."""
+    token = uuid.uuid4().hex[:10]
+    return lambda prefix: f"{prefix}-{token}"
