@@ -45,17 +45,19 @@ def test_compose_runs_a_kafka_broker_and_a_confluent_schema_registry():
 
 
 def test_compose_publishes_the_ports_scripts_stack_uses_under_the_same_variables(monkeypatch):
-    for var in ("STREAMLAKE_KAFKA_PORT", "STREAMLAKE_REGISTRY_PORT"):
+    for var in ("STREAMLAKE_STACK_KAFKA_PORT", "STREAMLAKE_STACK_REGISTRY_PORT"):
         monkeypatch.delenv(var, raising=False)
     stack = load_stack_script()
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     script = (ROOT / "scripts" / "stack").read_text()
 
-    assert published(services["kafka"]) == {"9092": ("STREAMLAKE_KAFKA_PORT", stack.KAFKA_PORT)}
-    assert published(services["schema-registry"]) == {
-        "8081": ("STREAMLAKE_REGISTRY_PORT", stack.REGISTRY_PORT)
+    assert published(services["kafka"]) == {
+        "9092": ("STREAMLAKE_STACK_KAFKA_PORT", stack.KAFKA_PORT)
     }
-    for var in ("STREAMLAKE_KAFKA_PORT", "STREAMLAKE_REGISTRY_PORT"):
+    assert published(services["schema-registry"]) == {
+        "8081": ("STREAMLAKE_STACK_REGISTRY_PORT", stack.REGISTRY_PORT)
+    }
+    for var in ("STREAMLAKE_STACK_KAFKA_PORT", "STREAMLAKE_STACK_REGISTRY_PORT"):
         assert f'os.environ.get("{var}"' in script
 
 

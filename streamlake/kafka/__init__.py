@@ -1,0 +1,1 @@
+"""Kafka-facing parts: topic management and the producers."""

@@ -1,0 +1,171 @@
+"""The per-event work: turn an input into a key, an Avro value and headers.
+
+`ValueEncoder` writes the Confluent wire format (magic byte 0, the 4-byte
+big-endian schema id, Avro binary) with fastavro's `schemaless_writer` and a
+schema parsed once, which is exactly what confluent-kafka's AvroSerializer
+does per call minus its per-call overhead; tests/unit/test_encoding.py proves
+the bytes identical to AvroSerializer's for the whole catalog and for
+generated records. Failures are explained only on the slow path, so valid
+events pay for no diagnostics.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import fastavro
+from fastavro.validation import ValidationError, validate
+
+from streamlake.catalog import SchemaVersion
+from streamlake.errors import ErrorType, InvalidEventError
+
+
+def to_record(event: object) -> dict[str, Any]:
+    """The event as a dict: a mapping, JSON text (str or UTF-8 bytes), a
+    dataclass, or an object with `model_dump()` / `to_dict()`."""
+    if isinstance(event, dict):
+        return event
+    if isinstance(event, str | bytes | bytearray):
+        event = parse_json(event)
+    elif dataclasses.is_dataclass(event) and not isinstance(event, type):
+        event = dataclasses.asdict(event)
+    elif hasattr(event, "model_dump"):
+        event = event.model_dump()
+    elif hasattr(event, "to_dict"):
+        event = event.to_dict()
+    if isinstance(event, Mapping):
+        return dict(event)
+    raise InvalidEventError(
+        ErrorType.SCHEMA_VALIDATION,
+        f"expected a JSON object, got {_json_type(event)} {_preview(event)}",
+    )
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(text: str | bytes | bytearray) -> Any:
+    """Strict JSON: NaN and Infinity (which Python accepts) are rejected."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except UnicodeDecodeError as exc:
+        raise InvalidEventError(ErrorType.INVALID_JSON, f"not UTF-8 text: {exc}") from exc
+    except (ValueError, RecursionError) as exc:
+        raise InvalidEventError(ErrorType.INVALID_JSON, f"not valid JSON: {exc}") from exc
+
+
+class ValueEncoder:
+    """Validates and encodes records for one registered schema version."""
+
+    def __init__(self, version: SchemaVersion, schema_id: int) -> None:
+        self.version = version
+        self.schema_id = schema_id
+        self._parsed = cast(dict[str, Any], fastavro.parse_schema(dict(version.schema)))
+        self._prefix = b"\x00" + schema_id.to_bytes(4, "big")
+        fields = version.schema["fields"]
+        self._fields = frozenset(f["name"] for f in fields)
+        self._required = tuple(f["name"] for f in fields if "default" not in f)
+        self._name = str(self._parsed["name"])
+
+    def encode(self, record: dict[str, Any]) -> bytes:
+        # Unknown fields would be dropped by the writer: reject them instead.
+        if record.keys() <= self._fields:
+            buffer = io.BytesIO()
+            buffer.write(self._prefix)
+            try:
+                fastavro.schemaless_writer(buffer, self._parsed, record)
+                return buffer.getvalue()
+            except Exception as exc:
+                raise self.explain(record, exc) from exc
+        raise self.explain(record, None)
+
+    def explain(self, record: dict[str, Any], exc: Exception | None) -> InvalidEventError:
+        """Why `record` cannot be encoded, naming the field path."""
+        where = f"{self.version.dataset} {self.version.label}"
+        missing = [name for name in self._required if name not in record]
+        if missing:
+            return InvalidEventError(
+                ErrorType.MISSING_FIELD,
+                "; ".join(f"{name}: required by {where} but missing" for name in missing),
+            )
+        extra = sorted(record.keys() - self._fields)
+        if extra:
+            return InvalidEventError(
+                ErrorType.SCHEMA_VALIDATION,
+                "; ".join(f"{name}: not a field of {where}" for name in extra),
+            )
+        try:
+            validate(record, self._parsed, raise_errors=True)
+        except ValidationError as invalid:
+            return InvalidEventError(ErrorType.SCHEMA_VALIDATION, self._describe(invalid))
+        except RecursionError:
+            return InvalidEventError(ErrorType.SCHEMA_VALIDATION, "nested too deeply to validate")
+        return InvalidEventError(ErrorType.SERIALIZATION, f"could not encode for {where}: {exc}")
+
+    def _describe(self, invalid: ValidationError) -> str:
+        """`amount: expected double, got string 'lots'`, one clause per field;
+        a union's alternatives are folded into one clause."""
+        expected: dict[str, list[str]] = {}
+        datums: dict[str, Any] = {}
+        for error in invalid.errors:
+            path = error.field.removeprefix(self._name).lstrip(".") or "(record)"
+            expected.setdefault(path, []).append(_schema_name(error.schema))
+            datums[path] = error.datum
+        return "; ".join(
+            f"{path}: expected {' or '.join(dict.fromkeys(kinds))}, "
+            f"got {_json_type(datums[path])} {_preview(datums[path])}"
+            for path, kinds in expected.items()
+        )
+
+
+def _schema_name(schema: Any) -> str:
+    if isinstance(schema, dict):
+        return str(schema.get("name") or schema.get("type"))
+    if isinstance(schema, list):
+        return " or ".join(_schema_name(s) for s in schema)
+    return str(schema)
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number" if math.isfinite(value) else "non-finite number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _preview(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class Clock:
+    """`ingested_at` values: RFC 3339, UTC, millisecond precision. The text is
+    cached per millisecond, since bulk runs produce many events per tick."""
+
+    def __init__(self) -> None:
+        self._ms = -1
+        self._text = b""
+
+    def now(self, time_ns: int) -> bytes:
+        ms = time_ns // 1_000_000
+        if ms != self._ms:
+            stamp = datetime.fromtimestamp(ms / 1000, UTC)
+            self._text = (stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z").encode()
+            self._ms = ms
+        return self._text

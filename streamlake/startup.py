@@ -1,0 +1,52 @@
+"""Startup registration: topics first, then every schema version in order.
+
+Used by `IngestionProducer` when it starts and by `streamlake schemas register`.
+A version the registry rejects is reported (logged at ERROR, returned with its
+reason) and the rest of the catalog keeps working.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from confluent_kafka.admin import AdminClient
+
+from streamlake.catalog import Catalog
+from streamlake.errors import ConfigurationError
+from streamlake.kafka.producer.config import ProducerConfig
+from streamlake.kafka.topics import ensure_topics
+from streamlake.registry import Registration, SchemaRegistry
+
+log = logging.getLogger(__name__)
+
+
+def register_catalog(
+    config: ProducerConfig,
+    catalog: Catalog,
+    *,
+    datasets: Iterable[str] | None = None,
+    dry_run: bool = False,
+    registry: SchemaRegistry | None = None,
+) -> list[Registration]:
+    """Make sure each dataset's topics exist, set its subject's compatibility
+    level and register its versions. With `dry_run`, change nothing: only ask
+    the registry whether each unregistered version would be accepted."""
+    names = list(datasets) if datasets else list(catalog)
+    unknown = [name for name in names if name not in catalog]
+    if unknown:
+        raise ConfigurationError(
+            f"unknown dataset(s) {', '.join(unknown)}; the catalog in {catalog.root} has "
+            f"{', '.join(catalog)}"
+        )
+    chosen = [catalog[name] for name in names]
+    registry = registry or SchemaRegistry(
+        config.registry_conf(), timeout_s=config.registry_timeout_s
+    )
+    if not dry_run:
+        admin = AdminClient(config.admin_conf())
+        ensure_topics(admin, chosen)
+    registrations = []
+    for dataset in chosen:
+        registrations.extend(registry.register_dataset(dataset, dry_run=dry_run))
+    return registrations
