@@ -62,8 +62,10 @@ def redact(conf: Mapping[str, object]) -> dict[str, object]:
 class ProducerConfig:
     """Where Kafka and the registry are, and how to talk to them."""
 
-    bootstrap_servers: str
-    schema_registry_url: str
+    bootstrap_servers: str = ""
+    """Required by whatever talks to Kafka (checked there)."""
+    schema_registry_url: str = ""
+    """Required by whatever talks to the registry (checked there)."""
     schemas_dir: Path = Path("avro")
     producer_service: str = "ingestion-api"
     """Written to every record's `producer_service` header."""
@@ -73,18 +75,6 @@ class ProducerConfig:
     """Schema registry client properties (basic auth, bearer token, TLS)."""
     registry_timeout_s: float = REGISTRY_TIMEOUT_S
     """How long startup retries an unreachable registry before giving up."""
-
-    def __post_init__(self) -> None:
-        if not self.bootstrap_servers:
-            raise ConfigurationError(
-                "no Kafka bootstrap servers: set STREAMLAKE_BOOTSTRAP_SERVERS or "
-                "--bootstrap-servers (e.g. 127.0.0.1:9092)"
-            )
-        if not self.schema_registry_url:
-            raise ConfigurationError(
-                "no schema registry URL: set STREAMLAKE_SCHEMA_REGISTRY_URL or "
-                "--schema-registry-url (e.g. http://127.0.0.1:8081)"
-            )
 
     def __repr__(self) -> str:
         return (
@@ -120,17 +110,26 @@ class ProducerConfig:
         return {
             **KAFKA_DEFAULTS,
             "client.id": self.producer_service,
-            **self.kafka,
-            "bootstrap.servers": self.bootstrap_servers,
+            **self.admin_conf(),
             **extra,
         }
 
     def admin_conf(self) -> dict[str, Any]:
         """For admin and consumer clients: connection and security settings only."""
+        if not self.bootstrap_servers:
+            raise ConfigurationError(
+                "no Kafka bootstrap servers: set STREAMLAKE_BOOTSTRAP_SERVERS or "
+                "--bootstrap-servers (e.g. 127.0.0.1:9092)"
+            )
         return {**self.kafka, "bootstrap.servers": self.bootstrap_servers}
 
     def registry_conf(self) -> dict[str, str]:
         """The confluent-kafka SchemaRegistryClient config dict."""
+        if not self.schema_registry_url:
+            raise ConfigurationError(
+                "no schema registry URL: set STREAMLAKE_SCHEMA_REGISTRY_URL or "
+                "--schema-registry-url (e.g. http://127.0.0.1:8081)"
+            )
         return {**self.registry, "url": self.schema_registry_url}
 
 

@@ -37,7 +37,7 @@ from streamlake.errors import (
     ProducerFatalError,
     StreamLakeError,
 )
-from streamlake.kafka.producer._encoding import Clock, ValueEncoder, to_record
+from streamlake.kafka.producer._encoding import Clock, ValueEncoder, parse_json, to_record
 from streamlake.kafka.producer.config import ProducerConfig
 from streamlake.kafka.producer.dlq_producer import DLQProducer, Headers, dlq_value
 from streamlake.registry import Registration
@@ -271,9 +271,12 @@ class IngestionProducer:
             ("ingested_at", self._clock.now(now)),
         ]
         key: bytes | None = None
+        original = event  # what the DLQ keeps: the JSON value once it parsed
         try:
+            if isinstance(event, str | bytes | bytearray):
+                original = parse_json(event)
             if route.unusable is None:
-                record = to_record(event)
+                record = to_record(original)
                 key = self._key(route, record)
                 assert route.encoder is not None
                 value = route.encoder.encode(record)
@@ -282,7 +285,7 @@ class IngestionProducer:
             invalid = route.unusable
         except InvalidEventError as exc:
             invalid = exc
-        self._dead_letter(route, pending, event, invalid, key, headers)
+        self._dead_letter(route, pending, original, invalid, key, headers)
         return pending
 
     @staticmethod

@@ -1,0 +1,412 @@
+"""The `streamlake` command line: parsing, printing and exit codes only.
+
+Exit codes: 0 success; 1 the work failed (a schema rejected or incompatible, a
+line Kafka did not take); 2 usage or configuration errors (bad flags, a bad
+schema file, the registry unreachable).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any, NoReturn, TypeVar
+
+import click
+
+from streamlake import _report
+from streamlake.catalog import Catalog, load_catalog
+from streamlake.compatibility import check_against, check_catalog, check_registry
+from streamlake.errors import KafkaDeliveryError, StreamLakeError
+from streamlake.inventory import inventory
+from streamlake.jsonlines import produce_lines
+from streamlake.kafka.dlq_reader import read_dlq
+from streamlake.kafka.producer.config import ProducerConfig
+from streamlake.kafka.producer.producer import IngestionProducer, ProduceResult
+from streamlake.registry import SchemaRegistry
+from streamlake.startup import register_catalog
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class Context:
+    """What the global options say, turned into library objects on demand."""
+
+    def __init__(
+        self,
+        bootstrap_servers: str | None,
+        schema_registry_url: str | None,
+        schemas_dir: Path,
+        properties: dict[str, str],
+    ) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.schema_registry_url = schema_registry_url
+        self.schemas_dir = schemas_dir
+        self.properties = properties
+
+    def catalog(self) -> Catalog:
+        return load_catalog(self.schemas_dir)
+
+    def config(self) -> ProducerConfig:
+        return ProducerConfig.from_env(
+            bootstrap_servers=self.bootstrap_servers,
+            schema_registry_url=self.schema_registry_url,
+            schemas_dir=self.schemas_dir,
+            kafka=self.properties,
+        )
+
+    def registry(self) -> SchemaRegistry:
+        config = self.config()
+        return SchemaRegistry(config.registry_conf(), timeout_s=config.registry_timeout_s)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+@contextlib.contextmanager
+def errors_mapped() -> Iterator[None]:
+    """StreamLake errors -> a red one-line message and an exit code: Kafka
+    failures 1, configuration, catalog and registry errors 2."""
+    try:
+        yield
+    except KafkaDeliveryError as exc:
+        fail(exc.message, EXIT_FAILED)
+    except StreamLakeError as exc:
+        fail(exc.message, EXIT_USAGE)
+
+
+def parse_property(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str]:
+    properties = {}
+    for value in values:
+        name, sep, setting = value.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{value!r}: expected key=value, e.g. -X linger.ms=20")
+        properties[name.strip()] = setting
+    return properties
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+@click.option(
+    "--bootstrap-servers",
+    envvar="STREAMLAKE_BOOTSTRAP_SERVERS",
+    metavar="HOST:PORT[,...]",
+    help="Kafka brokers. [env: STREAMLAKE_BOOTSTRAP_SERVERS]",
+)
+@click.option(
+    "--schema-registry-url",
+    envvar="STREAMLAKE_SCHEMA_REGISTRY_URL",
+    metavar="URL",
+    help="Confluent-API schema registry. [env: STREAMLAKE_SCHEMA_REGISTRY_URL]",
+)
+@click.option(
+    "--schemas-dir",
+    envvar="STREAMLAKE_SCHEMAS_DIR",
+    type=click.Path(path_type=Path),
+    default=Path("avro"),
+    help="The schema catalog. [env: STREAMLAKE_SCHEMAS_DIR]",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default="WARNING",
+)
+@click.option(
+    "-X",
+    "properties",
+    multiple=True,
+    metavar="KEY=VALUE",
+    callback=parse_property,
+    help="A librdkafka property, e.g. -X sasl.mechanism=SCRAM-SHA-256 (repeatable).",
+)
+@click.pass_context
+def main(
+    ctx: click.Context,
+    bootstrap_servers: str | None,
+    schema_registry_url: str | None,
+    schemas_dir: Path,
+    log_level: str,
+    properties: dict[str, str],
+) -> None:
+    """StreamLake: JSON events in, schema-checked Avro records in Kafka out.
+
+    \b
+    Example:
+      export STREAMLAKE_BOOTSTRAP_SERVERS=127.0.0.1:9092
+      export STREAMLAKE_SCHEMA_REGISTRY_URL=http://127.0.0.1:8081/apis/ccompat/v7
+      streamlake schemas register
+      streamlake produce orders events.jsonl
+    """
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = Context(bootstrap_servers, schema_registry_url, schemas_dir, properties)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+# --- schemas -------------------------------------------------------------------
+@main.group()
+def schemas() -> None:
+    """Register, list and check the Avro schemas under --schemas-dir."""
+
+
+@schemas.command("list")
+@pass_context
+def schemas_list(ctx: Context) -> None:
+    """Datasets, versions, keys, levels and topics; with a registry, ids and drift.
+
+    \b
+    Example:
+      streamlake schemas list
+    """
+    with errors_mapped():
+        catalog = ctx.catalog()
+        statuses = inventory(catalog, ctx.registry()) if ctx.schema_registry_url else None
+    for dataset in catalog.values():
+        click.echo(
+            f"{dataset.name}: key={dataset.key_field} compatibility={dataset.compatibility} "
+            f"partitions={dataset.partitions} raw={dataset.raw_topic} dlq={dataset.dlq_topic} "
+            f"subject={dataset.value_subject}"
+        )
+        status = next((s for s in statuses or () if s.dataset is dataset), None)
+        for i, version in enumerate(dataset.versions):
+            line = f"  {version.label}  {version.path}"
+            if status is not None:
+                registered = status.versions[i].registered
+                line += (
+                    f"  registered as version {registered.version}, id {registered.schema_id}"
+                    if registered
+                    else "  NOT REGISTERED"
+                )
+            click.echo(line)
+        if status is not None:
+            for extra in status.unknown_registered:
+                click.echo(
+                    f"  DRIFT: registry version {extra.version} (id {extra.schema_id}) "
+                    "is in no file of the catalog"
+                )
+            if status.registry_level and status.registry_level != dataset.compatibility:
+                click.echo(f"  DRIFT: registry compatibility is {status.registry_level}")
+
+
+@schemas.command("register")
+@click.argument("datasets", nargs=-1)
+@click.option("--dry-run", is_flag=True, help="Only check compatibility; register nothing.")
+@pass_context
+def schemas_register(ctx: Context, datasets: tuple[str, ...], dry_run: bool) -> None:
+    """Create topics, set compatibility levels and register every version.
+
+    Exit 1 if the registry rejected any version.
+
+    \b
+    Example:
+      streamlake schemas register orders --dry-run
+    """
+    with errors_mapped():
+        catalog = ctx.catalog()
+        registrations = register_catalog(
+            ctx.config(), catalog, datasets=datasets, dry_run=dry_run, registry=ctx.registry()
+        )
+    rows = [("SUBJECT", "VERSION", "SCHEMA ID", "STATUS")]
+    for r in registrations:
+        if r.error is not None:
+            status = "REJECTED"
+        elif dry_run:
+            status = "would register" if r.new else "existing"
+        else:
+            status = "new" if r.new else "existing"
+        schema_id = str(r.schema_id) if r.schema_id is not None else "-"
+        rows.append((r.subject, r.version.label, schema_id, status))
+    click.echo(_table(rows))
+    rejected = [r.error for r in registrations if r.error is not None]
+    for error in rejected:
+        click.secho(f"rejected: {error}", fg="red", err=True)
+    if rejected:
+        sys.exit(EXIT_FAILED)
+
+
+@schemas.command("check")
+@click.option("--offline", is_flag=True, help="Check the catalog alone, without the registry.")
+@click.option("--against", "ref", metavar="REF", help="Compare avro/ with a git ref.")
+@click.option(
+    "--format", "fmt", type=click.Choice(_report.FORMATS), default="text", help="Report format."
+)
+@pass_context
+def schemas_check(ctx: Context, offline: bool, ref: str | None, fmt: str) -> None:
+    """The CI gate: exit 1 when a schema change would break readers.
+
+    Always checks each dataset's versions against its compatibility level;
+    with a registry URL (and without --offline) also asks the registry about
+    versions it does not have yet; with --against, also checks that released
+    versions (those at REF) did not change or disappear.
+
+    \b
+    Example (a GitHub Actions step):
+      streamlake schemas check --offline --against origin/main --format github
+    """
+    with errors_mapped():
+        catalog = ctx.catalog()
+        # check_against includes the catalog's own checks for new versions.
+        problems = check_against(catalog, ref) if ref else check_catalog(catalog)
+        if ctx.schema_registry_url and not offline:
+            problems += check_registry(catalog, ctx.registry())
+    # The registry's verdict, explained locally, may repeat an offline finding.
+    problems = list(dict.fromkeys(problems))
+    report = _report.render(problems, list(catalog), fmt)
+    if report:
+        click.echo(report)
+    if fmt != "text":
+        click.echo(_report.summary(problems, list(catalog)), err=True)
+    sys.exit(EXIT_FAILED if problems else 0)
+
+
+# --- produce -------------------------------------------------------------------
+@main.command()
+@click.argument("dataset")
+@click.argument("file", type=click.File("rb"), default="-")
+@click.option(
+    "--schema-version", type=click.IntRange(min=1), help="Pin a version (default: latest)."
+)
+@click.option(
+    "--results",
+    type=click.File("w"),
+    help="Write one JSON line per input line: line, outcome, topic, partition, offset, ...",
+)
+@pass_context
+def produce(
+    ctx: Context, dataset: str, file: IO[bytes], schema_version: int | None, results: IO[str] | None
+) -> None:
+    """Produce one JSON event per line of FILE (or stdin) to DATASET's raw topic.
+
+    Invalid lines go to the DLQ; exit 0 when Kafka acknowledged every line (raw
+    or DLQ), 1 when any line could not be written. On a Kafka failure or
+    SIGTERM/SIGINT, reading stops and what is in flight is settled.
+
+    \b
+    Example:
+      streamlake produce orders events.jsonl --results results.jsonl
+    """
+    stop = threading.Event()
+    with errors_mapped():
+        producer = IngestionProducer(ctx.config())
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
+    try:
+        with errors_mapped(), _progress(file) as lines:
+            summary = produce_lines(
+                producer,
+                dataset,
+                lines,
+                version=schema_version,
+                on_result=_result_writer(results) if results else None,
+                stop=stop,
+            )
+    finally:
+        left = producer.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo(
+        f"produced={summary.produced} dlq={summary.dlq} failed={summary.failed} "
+        f"blank={summary.blank} lines={summary.last_line} "
+        f"elapsed={summary.elapsed_s:.2f}s rate={summary.rate:,.0f}/s"
+    )
+    if not summary.complete:
+        click.secho(
+            f"stopped after line {summary.last_line} ({summary.stopped_by}): "
+            "later lines were not attempted",
+            fg="yellow",
+            err=True,
+        )
+    if left:
+        click.secho(f"{left} record(s) were not acknowledged at shutdown", fg="red", err=True)
+    sys.exit(EXIT_FAILED if summary.failed or left else 0)
+
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+@contextlib.contextmanager
+def _progress(file: IO[bytes]) -> Iterator[Iterator[bytes]]:
+    """The file's lines, with a progress bar when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield iter(file)
+        return
+    with click.progressbar(file, label="producing", file=sys.stderr) as bar:
+        yield iter(bar)
+
+
+def _result_writer(out: IO[str]) -> Callable[[int, ProduceResult], None]:
+    def write(line: int, result: ProduceResult) -> None:
+        record: dict[str, object] = {
+            "line": line,
+            "outcome": str(result.outcome),
+            "topic": result.topic,
+            "partition": result.partition,
+            "offset": result.offset,
+            "ingestion_id": result.ingestion_id,
+        }
+        if result.error is not None:
+            record["error"] = {
+                "type": str(getattr(result.error, "error_type", "") or "kafka"),
+                "message": result.error.message,
+                "code": getattr(result.error, "code", None),
+            }
+        out.write(json.dumps(record) + "\n")
+
+    return write
+
+
+# --- dlq -----------------------------------------------------------------------
+@main.group()
+def dlq() -> None:
+    """Inspect dead-letter topics (read only)."""
+
+
+@dlq.command("show")
+@click.argument("dataset")
+@click.option("--limit", type=click.IntRange(min=1), help="Stop after N records.")
+@click.option("--follow", is_flag=True, help="Keep waiting for new records.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@pass_context
+def dlq_show(ctx: Context, dataset: str, limit: int | None, follow: bool, fmt: str) -> None:
+    """Print DATASET's dead-letter records from the beginning.
+
+    \b
+    Example:
+      streamlake dlq show orders --limit 10
+    """
+    with errors_mapped():
+        catalog = ctx.catalog()
+        if dataset not in catalog:
+            fail(f"unknown dataset {dataset!r}; the catalog has {', '.join(catalog)}", EXIT_USAGE)
+        topic = catalog[dataset].dlq_topic
+        for record in read_dlq(ctx.config(), topic, limit=limit, follow=follow):
+            if fmt == "json":
+                click.echo(record.value.decode(errors="replace"))
+                continue
+            body = record.body
+            error = body.get("error") or {}
+            click.echo(
+                f"{topic} [{record.partition}] @{record.offset}\n"
+                f"  error:        {error.get('type')}: {error.get('message')}\n"
+                f"  ingestion_id: {record.headers.get('ingestion_id')}\n"
+                f"  original:     {json.dumps(body.get('original'), ensure_ascii=False)}\n"
+            )
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
