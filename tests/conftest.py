@@ -24,6 +24,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_SCRIPT = ROOT / "scripts" / "stack"
+STACK_DIR = Path(os.environ.get("STREAMLAKE_STACK_DIR", ROOT / ".stack")).resolve()
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -106,7 +107,7 @@ def stack() -> Iterator[Stack]:
     registry = os.environ.get("STREAMLAKE_SCHEMA_REGISTRY_URL")
     if bootstrap and registry:
         # A stack run by scripts/stack can still be stopped and started.
-        env_file = ROOT / ".stack" / "env"
+        env_file = STACK_DIR / "env"
         ours = env_file.exists() and f"={bootstrap}\n" in env_file.read_text()
         yield Stack(bootstrap, registry, "scripts/stack" if ours else "env")
         return
@@ -118,7 +119,7 @@ def stack() -> Iterator[Stack]:
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
         unavailable(f"no Kafka/registry stack: {exc}")
     env = dict(
-        line.split("=", 1) for line in (ROOT / ".stack" / "env").read_text().splitlines() if line
+        line.split("=", 1) for line in (STACK_DIR / "env").read_text().splitlines() if line
     )
     yield Stack(
         env["STREAMLAKE_BOOTSTRAP_SERVERS"], env["STREAMLAKE_SCHEMA_REGISTRY_URL"], "scripts/stack"
