@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import avro.schema
 import fastavro
+from avro.errors import AvroException
 from fastavro.schema import SchemaParseException, UnknownType
 
 from streamlake.errors import CatalogError
@@ -46,6 +48,7 @@ COMPATIBILITY_LEVELS = (
 DATASET_FILE = "dataset.toml"
 KEY_TYPES = ("string", "int", "long")
 
+_AVRO_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _VERSION_FILE = re.compile(r"v([1-9][0-9]*)\.avsc")
 _DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _DATASET_KEYS = {"key_field", "compatibility", "partitions", "raw_topic", "dlq_topic"}
@@ -197,6 +200,19 @@ def _read_versions(folder: Path, dataset: str, key_field: str) -> tuple[SchemaVe
     return tuple(_read_version(found[n], dataset, n, key_field) for n in sorted(found))
 
 
+def _field_names(schema: Any) -> Iterator[str]:
+    """Every field name of every record in `schema`, nested ones included."""
+    if isinstance(schema, list):
+        for member in schema:
+            yield from _field_names(member)
+    elif isinstance(schema, dict):
+        for field in schema.get("fields", ()) if schema.get("type") == "record" else ():
+            yield str(field["name"])
+            yield from _field_names(field["type"])
+        for nested in (schema.get("items"), schema.get("values")):
+            yield from _field_names(nested)
+
+
 def _read_version(path: Path, dataset: str, version: int, key_field: str) -> SchemaVersion:
     def fail(message: str) -> CatalogError:
         return CatalogError(message, path=path, dataset=dataset)
@@ -208,15 +224,30 @@ def _read_version(path: Path, dataset: str, version: int, key_field: str) -> Sch
     except UnicodeDecodeError as exc:
         raise fail(f"not UTF-8: {exc}") from exc
     try:
+        # The avro package parses as strictly as the registry's Java parser
+        # (duplicate fields, bad names); fastavro is what encodes later.
+        avro.schema.parse(json.dumps(schema))
         fastavro.parse_schema(schema, _write_hint=False)
-    except (SchemaParseException, UnknownType, ValueError, TypeError, KeyError) as exc:
+    except (
+        AvroException,
+        SchemaParseException,
+        UnknownType,
+        ValueError,
+        TypeError,
+        KeyError,
+    ) as exc:
         raise fail(f"not a valid Avro schema: {exc}") from exc
     if not isinstance(schema, dict) or schema.get("type") != "record":
         raise fail("the top-level type must be a record (events are JSON objects)")
+    bad_names = [name for name in _field_names(schema) if not _AVRO_NAME.fullmatch(name)]
+    if bad_names:
+        # Python's avro package lets these pass; the spec and the registry do not.
+        raise fail(f"not a valid Avro schema: invalid field name(s) {', '.join(bad_names)}")
     key = next((f for f in schema["fields"] if f["name"] == key_field), None)
     if key is None:
         raise fail(f"key field {key_field!r} (from {DATASET_FILE}) is not a field of this schema")
-    if key["type"] not in KEY_TYPES:
+    key_type = key["type"]["type"] if isinstance(key["type"], dict) else key["type"]
+    if key_type not in KEY_TYPES:
         raise fail(
             f"key field {key_field!r} has type {json.dumps(key['type'])}; "
             f"a key field must be required and one of {', '.join(KEY_TYPES)}"

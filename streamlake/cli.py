@@ -158,7 +158,12 @@ pass_context = click.make_pass_decorator(Context)
 # --- schemas -------------------------------------------------------------------
 @main.group()
 def schemas() -> None:
-    """Register, list and check the Avro schemas under --schemas-dir."""
+    """Register, list and check the Avro schemas under --schemas-dir.
+
+    \b
+    Example:
+      streamlake schemas check --against origin/main --format github
+    """
 
 
 @schemas.command("list")
@@ -369,7 +374,12 @@ def _result_writer(out: IO[str]) -> Callable[[int, ProduceResult], None]:
 # --- dlq -----------------------------------------------------------------------
 @main.group()
 def dlq() -> None:
-    """Inspect dead-letter topics (read only)."""
+    """Inspect dead-letter topics (read only).
+
+    \b
+    Example:
+      streamlake dlq show orders --limit 5 --format json
+    """
 
 
 @dlq.command("show")

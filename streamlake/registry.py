@@ -25,7 +25,7 @@ from httpx2 import TransportError
 
 from streamlake.catalog import Dataset, SchemaVersion
 from streamlake.errors import RegistryError, RegistryUnavailableError, SchemaRejectedError
-from streamlake.kafka.producer.config import REGISTRY_TIMEOUT_S
+from streamlake.kafka.producer.config import REGISTRY_TIMEOUT_S, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,8 @@ class SchemaRegistry:
     """A Confluent-API schema registry client with bounded retries."""
 
     def __init__(self, conf: dict[str, str], *, timeout_s: float = REGISTRY_TIMEOUT_S) -> None:
-        self.url = conf["url"]
+        self.url = redact_url(conf["url"])
+        """The URL as shown in messages: without a password."""
         self.timeout_s = timeout_s
         self._conf = conf
         self._client = SchemaRegistryClient(conf)
@@ -220,7 +221,7 @@ class SchemaRegistry:
         with its reasons (`?verbose=true`). A subject it does not know is new:
         anything is compatible with nothing."""
         url = (
-            f"{self.url.rstrip('/')}/compatibility/subjects/{quote(subject, safe='')}"
+            f"{self._conf['url'].rstrip('/')}/compatibility/subjects/{quote(subject, safe='')}"
             "/versions/latest?verbose=true"
         )
 

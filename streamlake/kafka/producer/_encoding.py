@@ -54,6 +54,9 @@ def _reject_constant(name: str) -> float:
 def parse_json(text: str | bytes | bytearray) -> Any:
     """Strict JSON: NaN and Infinity (which Python accepts) are rejected."""
     try:
+        # Decode explicitly: json.loads would also guess UTF-16 and UTF-32.
+        if isinstance(text, bytes | bytearray):
+            text = text.decode("utf-8")
         return json.loads(text, parse_constant=_reject_constant)
     except UnicodeDecodeError as exc:
         raise InvalidEventError(ErrorType.INVALID_JSON, f"not UTF-8 text: {exc}") from exc
@@ -73,10 +76,16 @@ class ValueEncoder:
         self._fields = frozenset(f["name"] for f in fields)
         self._required = tuple(f["name"] for f in fields if "default" not in f)
         self._name = str(self._parsed["name"])
+        self._nested = _has_nested_records(self._parsed)
 
     def encode(self, record: dict[str, Any]) -> bytes:
-        # Unknown fields would be dropped by the writer: reject them instead.
-        if record.keys() <= self._fields:
+        # The writer would silently drop unknown fields and coerce wrong types
+        # (true -> 1.0 for a double, 1.5 -> 1 for a long): refuse both first.
+        if (
+            record.keys() <= self._fields
+            and validate(record, self._parsed, raise_errors=False)
+            and not (self._nested and _unknown_fields(self._parsed, record))
+        ):
             buffer = io.BytesIO()
             buffer.write(self._prefix)
             try:
@@ -95,7 +104,8 @@ class ValueEncoder:
                 ErrorType.MISSING_FIELD,
                 "; ".join(f"{name}: required by {where} but missing" for name in missing),
             )
-        extra = sorted(record.keys() - self._fields)
+        extra = sorted(_field_name(name) for name in record.keys() - self._fields)
+        extra += _unknown_fields(self._parsed, record) if self._nested else []
         if extra:
             return InvalidEventError(
                 ErrorType.SCHEMA_VALIDATION,
@@ -123,6 +133,64 @@ class ValueEncoder:
             f"got {_json_type(datums[path])} {_preview(datums[path])}"
             for path, kinds in expected.items()
         )
+
+
+def _has_nested_records(schema: Any) -> bool:
+    return any(_records(field["type"]) for field in schema["fields"])
+
+
+def _records(schema: Any) -> list[dict[str, Any]]:
+    """The record schemas a value of `schema` may directly be (through unions)."""
+    if isinstance(schema, list):
+        return [r for member in schema for r in _records(member)]
+    if isinstance(schema, dict) and schema.get("type") == "record":
+        return [schema]
+    return []
+
+
+def _unknown_fields(schema: dict[str, Any], record: dict[str, Any], path: str = "") -> list[str]:
+    """Paths of fields below the top level that no nested record declares.
+
+    fastavro's strict mode would catch these, but it also rejects a missing
+    field whose default is null, which Avro allows.
+    """
+    found: list[str] = []
+    for field in schema["fields"]:
+        value = record.get(field["name"]) if isinstance(record, dict) else None
+        found += _unknown_in(field["type"], value, f"{path}{field['name']}")
+    return found
+
+
+def _unknown_in(schema: Any, value: Any, path: str) -> list[str]:
+    if isinstance(schema, list):
+        # A union: a dict is checked against the record member it fits best.
+        candidates = [_unknown_in(r, value, path) for r in _records(schema)]
+        return min(candidates, key=len) if candidates and isinstance(value, dict) else []
+    if not isinstance(schema, dict):
+        return []
+    kind = schema.get("type")
+    if kind == "record" and isinstance(value, dict):
+        names = {f["name"] for f in schema["fields"]}
+        own = [f"{path}.{_field_name(k)}" for k in value if k not in names]
+        return own + _unknown_fields(schema, value, f"{path}.")
+    if kind == "array" and isinstance(value, list):
+        return [
+            p
+            for i, item in enumerate(value)
+            for p in _unknown_in(schema["items"], item, f"{path}[{i}]")
+        ]
+    if kind == "map" and isinstance(value, dict):
+        return [
+            p
+            for k, item in value.items()
+            for p in _unknown_in(schema["values"], item, f"{path}{{{k}}}")
+        ]
+    return []
+
+
+def _field_name(name: object) -> str:
+    text = name if isinstance(name, str) else repr(name)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _schema_name(schema: Any) -> str:
@@ -159,7 +227,7 @@ class Clock:
     cached per millisecond, since bulk runs produce many events per tick."""
 
     def __init__(self) -> None:
-        self._ms = -1
+        self._ms: int | None = None
         self._text = b""
 
     def now(self, time_ns: int) -> bytes:

@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from streamlake.errors import ConfigurationError
 
@@ -58,6 +59,15 @@ def redact(conf: Mapping[str, object]) -> dict[str, object]:
     return {k: ("***" if is_secret(k) else v) for k, v in conf.items()}
 
 
+def redact_url(url: str) -> str:
+    """`url` with any password in its user-info part replaced."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 @dataclass(frozen=True, kw_only=True)
 class ProducerConfig:
     """Where Kafka and the registry are, and how to talk to them."""
@@ -79,7 +89,7 @@ class ProducerConfig:
     def __repr__(self) -> str:
         return (
             f"ProducerConfig(bootstrap_servers={self.bootstrap_servers!r}, "
-            f"schema_registry_url={self.schema_registry_url!r}, "
+            f"schema_registry_url={redact_url(self.schema_registry_url)!r}, "
             f"schemas_dir={str(self.schemas_dir)!r}, producer_service={self.producer_service!r}, "
             f"kafka={redact(self.kafka)!r}, registry={redact(self.registry)!r})"
         )

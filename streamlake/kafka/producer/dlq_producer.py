@@ -77,14 +77,29 @@ def dlq_value(
         "topic": topic,
         "failed_at": failed_at,
     }
-    value = json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
+    value = _encode(body)
     if len(value) <= MAX_DLQ_RECORD_BYTES:
         return value
-    text = body["original"] if isinstance(body["original"], str) else _json(body["original"])
-    body["original"] = text[:TRUNCATED_ORIGINAL_CHARS]
-    body["original_encoding"] = "text"
-    body["original_truncated"] = True
-    return json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
+    # Too large for Kafka: keep the head of the original and of the message.
+    original = body["original"]
+    text = original if isinstance(original, str) else _json(original)
+    if len(text) > TRUNCATED_ORIGINAL_CHARS:
+        body["original"] = text[:TRUNCATED_ORIGINAL_CHARS]
+        if body["original_encoding"] == "json":
+            body["original_encoding"] = "text"
+        body["original_truncated"] = True
+    message = body["error"]["message"]
+    if len(message) > TRUNCATED_ORIGINAL_CHARS:
+        body["error"]["message"] = message[:TRUNCATED_ORIGINAL_CHARS] + "... (truncated)"
+    return _encode(body)
+
+
+def _encode(body: dict[str, Any]) -> bytes:
+    try:
+        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
+    except UnicodeEncodeError:
+        # A lone surrogate (valid in a JSON escape, not in UTF-8): escape it.
+        return json.dumps(body, ensure_ascii=True, allow_nan=False).encode()
 
 
 def _original_fields(original: object) -> dict[str, Any]:
@@ -111,7 +126,7 @@ def _original_fields(original: object) -> dict[str, Any]:
         "original": json.loads(text),
         "original_encoding": "json",
         "original_truncated": False,
-        "original_size_bytes": len(text.encode()),
+        "original_size_bytes": len(text.encode(errors="surrogatepass")),
     }
 
 
@@ -124,17 +139,17 @@ def _json(value: object) -> str:
 
     try:
         return json.dumps(value, ensure_ascii=False, allow_nan=False, default=fallback)
-    except ValueError:  # NaN / Infinity inside a Python payload
-        return json.dumps(_replace_non_finite(value), ensure_ascii=False, default=fallback)
+    except (ValueError, TypeError):  # NaN, Infinity or non-string keys in a Python payload
+        return json.dumps(_jsonable(value), ensure_ascii=False, default=fallback)
 
 
-def _replace_non_finite(value: object) -> object:
+def _jsonable(value: object) -> object:
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
     if isinstance(value, Mapping):
-        return {str(k): _replace_non_finite(v) for k, v in value.items()}
+        return {k if isinstance(k, str) else repr(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_replace_non_finite(v) for v in value]
+        return [_jsonable(v) for v in value]
     return value
 
 

@@ -298,7 +298,12 @@ class IngestionProducer:
                 f"{field}: the key field is {'missing' if field not in record else 'empty'}; "
                 f"every {route.dataset.name} event needs its business id",
             )
-        return str(value).encode()
+        try:
+            return str(value).encode()
+        except UnicodeEncodeError as exc:
+            raise InvalidEventError(
+                ErrorType.SCHEMA_VALIDATION, f"{field}: the key is not valid Unicode text: {exc}"
+            ) from exc
 
     def _send(
         self,
