@@ -46,7 +46,9 @@ class Context:
         schema_registry_url: str | None,
         schemas_dir: Path,
         properties: dict[str, str],
+        registry_timeout_s: float,
     ) -> None:
+        self.registry_timeout_s = registry_timeout_s
         self.bootstrap_servers = bootstrap_servers
         self.schema_registry_url = schema_registry_url
         self.schemas_dir = schemas_dir
@@ -61,6 +63,7 @@ class Context:
             schema_registry_url=self.schema_registry_url,
             schemas_dir=self.schemas_dir,
             kafka=self.properties,
+            registry_timeout_s=self.registry_timeout_s,
         )
 
     def registry(self) -> SchemaRegistry:
@@ -123,6 +126,13 @@ def parse_property(
     default="WARNING",
 )
 @click.option(
+    "--registry-timeout",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    metavar="SECONDS",
+    help="How long to retry an unreachable registry before giving up.",
+)
+@click.option(
     "-X",
     "properties",
     multiple=True,
@@ -137,6 +147,7 @@ def main(
     schema_registry_url: str | None,
     schemas_dir: Path,
     log_level: str,
+    registry_timeout: float,
     properties: dict[str, str],
 ) -> None:
     """StreamLake: JSON events in, schema-checked Avro records in Kafka out.
@@ -149,7 +160,9 @@ def main(
       streamlake produce orders events.jsonl
     """
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    ctx.obj = Context(bootstrap_servers, schema_registry_url, schemas_dir, properties)
+    ctx.obj = Context(
+        bootstrap_servers, schema_registry_url, schemas_dir, properties, registry_timeout
+    )
 
 
 pass_context = click.make_pass_decorator(Context)

@@ -74,7 +74,7 @@ class CompatibilityVerdict:
 class SchemaRegistry:
     """A Confluent-API schema registry client with bounded retries."""
 
-    def __init__(self, conf: dict[str, str], *, timeout_s: float = REGISTRY_TIMEOUT_S) -> None:
+    def __init__(self, conf: dict[str, Any], *, timeout_s: float = REGISTRY_TIMEOUT_S) -> None:
         self.url = redact_url(conf["url"])
         """The URL as shown in messages: without a password."""
         self.timeout_s = timeout_s
@@ -284,7 +284,7 @@ class SchemaRegistry:
             if time.monotonic() + delay > deadline:
                 raise RegistryUnavailableError(
                     f"schema registry at {self.url} unreachable: could not {what} within "
-                    f"{self.timeout_s:.0f}s ({cause}). Check that it runs and that "
+                    f"{self.timeout_s:g}s ({cause}). Check that it runs and that "
                     "STREAMLAKE_SCHEMA_REGISTRY_URL / --schema-registry-url points at its "
                     "Confluent API",
                     url=self.url,

@@ -15,7 +15,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
-from streamlake.errors import KafkaDeliveryError
+from streamlake.errors import ConfigurationError, KafkaDeliveryError
 from streamlake.kafka.producer.config import ProducerConfig
 
 
@@ -60,11 +60,9 @@ def read_dlq(
         metadata = consumer.list_topics(topic, timeout=10)
         described = metadata.topics.get(topic)
         if described is None or described.error is not None:
-            raise KafkaDeliveryError(
+            raise ConfigurationError(
                 f"DLQ topic {topic} not found on {config.bootstrap_servers}: has the dataset "
                 "been registered (streamlake schemas register)?",
-                code=described.error.name() if described and described.error else "UNKNOWN_TOPIC",
-                retriable=False,
                 topic=topic,
             )
         partitions = sorted(described.partitions)

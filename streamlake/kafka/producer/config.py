@@ -46,6 +46,12 @@ KAFKA_DEFAULTS: Mapping[str, str] = {
     "partitioner": "murmur2_random",
 }
 REGISTRY_TIMEOUT_S = 30.0
+REGISTRY_DEFAULTS: Mapping[str, Any] = {
+    # StreamLake retries the registry itself, within registry_timeout_s; the
+    # client's own retries would multiply that budget.
+    "max.retries": 0,
+    "timeout": 10,
+}
 _SECRET_MARKERS = ("password", "secret", "token", "user.info", "key.pem", "credentials")
 
 
@@ -133,14 +139,14 @@ class ProducerConfig:
             )
         return {**self.kafka, "bootstrap.servers": self.bootstrap_servers}
 
-    def registry_conf(self) -> dict[str, str]:
+    def registry_conf(self) -> dict[str, Any]:
         """The confluent-kafka SchemaRegistryClient config dict."""
         if not self.schema_registry_url:
             raise ConfigurationError(
                 "no schema registry URL: set STREAMLAKE_SCHEMA_REGISTRY_URL or "
                 "--schema-registry-url (e.g. http://127.0.0.1:8081)"
             )
-        return {**self.registry, "url": self.schema_registry_url}
+        return {**REGISTRY_DEFAULTS, **self.registry, "url": self.schema_registry_url}
 
 
 def _properties(env: Mapping[str, str], prefix: str) -> dict[str, str]:
