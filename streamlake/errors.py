@@ -88,11 +88,14 @@ class RegistryError(StreamLakeError):
         status: int | None = None,
         dataset: str | None = None,
         retriable: bool | None = None,
+        reason: str = "",
     ) -> None:
         super().__init__(message, dataset=dataset, retriable=retriable)
         self.url = url
         self.subject = subject
         self.status = status
+        self.reason = reason
+        """The registry's own words, when it gave any."""
 
 
 class RegistryUnavailableError(RegistryError):
@@ -115,9 +118,10 @@ class SchemaRejectedError(RegistryError):
         status: int | None = None,
         dataset: str | None = None,
     ) -> None:
-        super().__init__(message, url=url, subject=subject, status=status, dataset=dataset)
+        super().__init__(
+            message, url=url, subject=subject, status=status, dataset=dataset, reason=reason
+        )
         self.version = version
-        self.reason = reason
 
 
 class InvalidEventError(StreamLakeError):

@@ -126,7 +126,7 @@ class SchemaRegistry:
             rejected = (
                 exc
                 if isinstance(exc, SchemaRejectedError)
-                else self._rejection(dataset, subject, version, exc.message)
+                else self._rejection(dataset, subject, version, exc.reason)
             )
             log.error("%s", rejected)
             return Registration(
@@ -277,6 +277,7 @@ class SchemaRegistry:
                         url=self.url,
                         subject=subject,
                         status=exc.http_status_code,
+                        reason=exc.error_message,
                     ) from exc
                 cause: Exception = exc
             except (TransportError, requests.ConnectionError, requests.Timeout, OSError) as exc:

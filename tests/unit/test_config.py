@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from streamlake.errors import ConfigurationError
-from streamlake.kafka.producer.config import ProducerConfig, is_secret, redact
+from streamlake.kafka.producer.config import (
+    REGISTRY_DEFAULTS,
+    ProducerConfig,
+    is_secret,
+    redact,
+)
 
 ENV = {
     "STREAMLAKE_BOOTSTRAP_SERVERS": "broker-1:9092,broker-2:9092",
@@ -188,7 +193,7 @@ def test_missing_bootstrap_servers_says_which_variable_or_flag_to_set(conf):
         getattr(cfg, conf)()
 
     assert str(caught.value) == NO_SERVERS
-    assert cfg.registry_conf() == {"url": "http://registry:8081"}
+    assert cfg.registry_conf() == {**REGISTRY_DEFAULTS, "url": "http://registry:8081"}
 
 
 def test_missing_registry_url_says_which_variable_or_flag_to_set():
@@ -231,7 +236,7 @@ def test_a_flag_can_supply_what_the_environment_lacks():
     )
 
     assert cfg.kafka_conf()["bootstrap.servers"] == "flag:9092"
-    assert cfg.registry_conf() == {"url": "http://flag:8081"}
+    assert cfg.registry_conf() == {**REGISTRY_DEFAULTS, "url": "http://flag:8081"}
 
 
 # --- kafka_conf, admin_conf, registry_conf ---------------------------------------------------
@@ -299,6 +304,7 @@ def test_registry_conf_adds_the_url_to_the_registry_properties():
     cfg = config(registry={"basic.auth.user.info": "u:p", "url": "http://ignored:1"})
 
     assert cfg.registry_conf() == {
+        **REGISTRY_DEFAULTS,
         "basic.auth.user.info": "u:p",
         "url": "http://registry:8081",
     }

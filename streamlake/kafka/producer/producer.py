@@ -17,6 +17,7 @@ producing never calls the registry.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -49,6 +50,24 @@ _POLL_EVERY = 1000
 """Serve delivery callbacks every N produces: poll(0) per event halves the rate."""
 _MAX_IN_FLIGHT = 20_000
 """Bulk backpressure: results not yet returned, whatever librdkafka's queue holds."""
+
+
+_TRANSIENT = frozenset(
+    {
+        KafkaError._MSG_TIMED_OUT,
+        KafkaError._TIMED_OUT,
+        KafkaError._TRANSPORT,
+        KafkaError._ALL_BROKERS_DOWN,
+        KafkaError._PURGE_QUEUE,
+        KafkaError._PURGE_INFLIGHT,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.NOT_ENOUGH_REPLICAS,
+        KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+        KafkaError.REQUEST_TIMED_OUT,
+    }
+)
+"""Failures where the same record may be acknowledged if sent again later."""
 
 
 class Outcome(StrEnum):
@@ -283,6 +302,8 @@ class IngestionProducer:
                 self._send(self._producer, route.dataset.raw_topic, key, value, headers, pending)
                 return pending
             invalid = route.unusable
+            with contextlib.suppress(InvalidEventError):  # the DLQ keeps the key if any
+                key = self._key(route, to_record(original))
         except InvalidEventError as exc:
             invalid = exc
         self._dead_letter(route, pending, original, invalid, key, headers)
@@ -452,12 +473,14 @@ def _delivery_error(err: KafkaError, topic: str, pending: _Pending) -> KafkaDeli
     if err.fatal():
         return _fatal_error(err, topic, pending)
     which = "dead-letter" if pending.invalid is not None else "raw"
+    # Delivery reports rarely set the retriable flag: decide by code as well.
+    retriable = err.retriable() or err.code() in _TRANSIENT
     return KafkaDeliveryError(
         f"Kafka did not acknowledge the {which} record of ingestion {pending.ingestion_id} "
         f"for {topic}: {err.str()} ({err.name()})"
-        + (". Retrying later may succeed" if err.retriable() else ""),
+        + (". Retrying later may succeed" if retriable else ""),
         code=err.name(),
-        retriable=err.retriable(),
+        retriable=retriable,
         dataset=pending.route.dataset.name,
         topic=topic,
         ingestion_id=pending.ingestion_id,
