@@ -118,9 +118,7 @@ def stack() -> Iterator[Stack]:
         run_stack("up")
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
         unavailable(f"no Kafka/registry stack: {exc}")
-    env = dict(
-        line.split("=", 1) for line in (STACK_DIR / "env").read_text().splitlines() if line
-    )
+    env = dict(line.split("=", 1) for line in (STACK_DIR / "env").read_text().splitlines() if line)
     yield Stack(
         env["STREAMLAKE_BOOTSTRAP_SERVERS"], env["STREAMLAKE_SCHEMA_REGISTRY_URL"], "scripts/stack"
     )

@@ -267,10 +267,10 @@ def test_register_a_rejected_version_exits_1_with_the_registry_reason(
     (rejected,) = lines(result.stderr)
     prefix = (
         f"rejected: avro/orders/v3.avsc: the registry at {url} rejected {catalog.subject} v3 "
-        f"(BACKWARD): registry at {url} refused to register avro/orders/v3.avsc: "
+        "(BACKWARD): "
     )
     suffix = (
-        " (HTTP 409, code 409). Fix the schema or the subject's compatibility level; "
+        ". Fix the schema or the subject's compatibility level; "
         "events for v3 go to the DLQ meanwhile"
     )
     assert rejected.startswith(prefix), rejected
