@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from confluent_kafka.admin import AdminClient
-
 from streamlake.catalog import Catalog
 from streamlake.errors import ConfigurationError
 from streamlake.kafka.producer.config import ProducerConfig
@@ -44,8 +42,7 @@ def register_catalog(
         config.registry_conf(), timeout_s=config.registry_timeout_s
     )
     if not dry_run:
-        admin = AdminClient(config.admin_conf())
-        ensure_topics(admin, chosen)
+        ensure_topics(config.admin_conf(), chosen)
     registrations = []
     for dataset in chosen:
         registrations.extend(registry.register_dataset(dataset, dry_run=dry_run))

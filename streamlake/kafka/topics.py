@@ -8,7 +8,9 @@ are never altered, even when their layout differs (that is logged).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import (  # type: ignore[attr-defined]  # NewTopic: untyped re-export
@@ -22,14 +24,14 @@ from streamlake.errors import KafkaDeliveryError
 log = logging.getLogger(__name__)
 
 _TIMEOUT_S = 30.0
+_REFUSED = frozenset({KafkaError._AUTHENTICATION, KafkaError._SSL})
 
 
-def ensure_topics(admin: AdminClient, datasets: Iterable[Dataset]) -> list[str]:
+def ensure_topics(conf: Mapping[str, Any], datasets: Iterable[Dataset]) -> list[str]:
     """Create the missing raw and DLQ topics of `datasets`; return those created."""
-    try:
-        metadata = admin.list_topics(timeout=_TIMEOUT_S)
-    except KafkaException as exc:
-        raise _kafka_error("list topics", exc) from exc
+    refusals: list[KafkaError] = []
+    admin = AdminClient({**conf, "error_cb": refusals.append})  # type: ignore[dict-item]  # stub lacks callbacks
+    metadata = _metadata(admin, refusals)
     replication = min(3, len(metadata.brokers))
     wanted = {
         topic: dataset.partitions
@@ -64,6 +66,28 @@ def ensure_topics(admin: AdminClient, datasets: Iterable[Dataset]) -> list[str]:
         log.info("created topic %s (replication factor %d)", topic, replication)
         created.append(topic)
     return created
+
+
+def _metadata(admin: AdminClient, refusals: list[KafkaError]) -> Any:
+    """The cluster's metadata, failing at once when the brokers refuse our
+    credentials instead of waiting out the timeout."""
+    deadline = time.monotonic() + _TIMEOUT_S
+    while True:
+        try:
+            return admin.list_topics(timeout=1)
+        except KafkaException as exc:
+            admin.poll(0)  # serves error_cb
+            refused = next((e for e in refusals if e.code() in _REFUSED or e.fatal()), None)
+            if refused is not None:
+                raise KafkaDeliveryError(
+                    f"Kafka refused the connection: {refused.str()} ({refused.name()}). Check "
+                    "the security settings (-X or STREAMLAKE_KAFKA_*: security.protocol, "
+                    "sasl.mechanism, sasl.username, sasl.password, ssl.*)",
+                    code=refused.name(),
+                    retriable=False,
+                ) from exc
+            if time.monotonic() > deadline:
+                raise _kafka_error("list topics", exc) from exc
 
 
 def _kafka_error(what: str, exc: KafkaException, topic: str | None = None) -> KafkaDeliveryError:

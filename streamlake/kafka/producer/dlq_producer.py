@@ -12,7 +12,7 @@ The record value::
     {
       "original": <the payload as received: the JSON value when it parsed,
                    else the raw text; base64 when it was not UTF-8>,
-      "original_encoding": "json" | "text" | "base64",
+      "original_encoding": "json" | "text" | "base64" | "repr",
       "original_truncated": false,        # true when cut to fit (see below)
       "original_size_bytes": 123,
       "error": {"type": "schema_validation", "message": "...", "stacktrace": null},
@@ -63,10 +63,18 @@ def dlq_value(
     dataset: str,
     topic: str,
     failed_at: str,
+    raw: bool | None = None,
 ) -> bytes:
-    """The DLQ record value: valid UTF-8 JSON that round-trips the original."""
+    """The DLQ record value: valid UTF-8 JSON that round-trips the original.
+
+    `raw` says whether `original` is the input text as received (it did not
+    parse) or a value; by default a str or bytes original is raw text, so a
+    parsed JSON string needs ``raw=False`` to be kept as JSON.
+    """
+    if raw is None:
+        raw = isinstance(original, str | bytes | bytearray)
     body: dict[str, Any] = {
-        **_original_fields(original),
+        **_original_fields(original, raw),
         "error": {
             "type": str(error.error_type),
             "message": error.message,
@@ -102,32 +110,50 @@ def _encode(body: dict[str, Any]) -> bytes:
         return json.dumps(body, ensure_ascii=True, allow_nan=False).encode()
 
 
-def _original_fields(original: object) -> dict[str, Any]:
-    if isinstance(original, bytes | bytearray):
-        raw = bytes(original)
+def _original_fields(original: object, raw: bool) -> dict[str, Any]:
+    if raw and isinstance(original, bytes | bytearray):
+        data = bytes(original)
         try:
-            original = raw.decode()
+            original = data.decode()
         except UnicodeDecodeError:
             return {
-                "original": base64.b64encode(raw).decode(),
+                "original": base64.b64encode(data).decode(),
                 "original_encoding": "base64",
                 "original_truncated": False,
-                "original_size_bytes": len(raw),
+                "original_size_bytes": len(data),
             }
-    if isinstance(original, str):
+    if raw and isinstance(original, str):
         return {
             "original": original,
             "original_encoding": "text",
             "original_truncated": False,
             "original_size_bytes": len(original.encode(errors="surrogatepass")),
         }
-    text = _json(original)
+    try:
+        text = _json(original)
+        value = json.loads(text)
+    except RecursionError:
+        # A Python payload nested deeper than JSON tools can walk.
+        text = _bounded_repr(original)
+        return {
+            "original": text,
+            "original_encoding": "repr",
+            "original_truncated": False,
+            "original_size_bytes": len(text.encode(errors="surrogatepass")),
+        }
     return {
-        "original": json.loads(text),
+        "original": value,
         "original_encoding": "json",
         "original_truncated": False,
         "original_size_bytes": len(text.encode(errors="surrogatepass")),
     }
+
+
+def _bounded_repr(value: object) -> str:
+    try:
+        return repr(value)
+    except RecursionError:
+        return f"<{type(value).__name__} nested too deeply to show>"
 
 
 def _json(value: object) -> str:
