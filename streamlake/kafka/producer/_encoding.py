@@ -5,8 +5,10 @@ big-endian schema id, Avro binary) with fastavro's `schemaless_writer` and a
 schema parsed once, which is exactly what confluent-kafka's AvroSerializer
 does per call minus its per-call overhead; tests/unit/test_encoding.py proves
 the bytes identical to AvroSerializer's for the whole catalog and for
-generated records. Failures are explained only on the slow path, so valid
-events pay for no diagnostics.
+generated records. Unlike AvroSerializer it refuses what the writer would
+silently change: wrong types are coerced by the writer, unknown fields
+dropped. Failures are explained only on the slow path, so valid events pay
+for no diagnostics.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ import dataclasses
 import io
 import json
 import math
-import struct
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import partial
+from operator import itemgetter
 from typing import Any, cast
 
 import fastavro
@@ -53,13 +55,19 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+"""Built once: json.loads(text, parse_constant=...) builds a decoder per call (~1.2 us)."""
+
+
 def parse_json(text: str | bytes | bytearray) -> Any:
     """Strict JSON: NaN and Infinity (which Python accepts) are rejected."""
     try:
         # Decode explicitly: json.loads would also guess UTF-16 and UTF-32.
         if isinstance(text, bytes | bytearray):
             text = text.decode("utf-8")
-        return json.loads(text, parse_constant=_reject_constant)
+        if text.startswith("\ufeff"):  # json.loads's own check, which decode() lacks
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return _DECODER.decode(text)
     except UnicodeDecodeError as exc:
         raise InvalidEventError(ErrorType.INVALID_JSON, f"not UTF-8 text: {exc}") from exc
     except (ValueError, RecursionError) as exc:
@@ -78,31 +86,20 @@ class ValueEncoder:
         self._fields = frozenset(f["name"] for f in fields)
         self._required = tuple(f["name"] for f in fields if "default" not in f)
         self._name = str(self._parsed["name"])
-        self._nested = _has_nested_records(self._parsed)
-        self._fast = compile_writer(self._parsed)
 
     def encode(self, record: dict[str, Any]) -> bytes:
-        if self._fast is not None:
-            out = bytearray(self._prefix)
-            try:
-                self._fast(record, out)
-                return bytes(out)
-            except Exception:  # not vouched for: the reference path decides and explains
-                pass
-        # The writer would silently drop unknown fields and coerce wrong types
-        # (true -> 1.0 for a double, 1.5 -> 1 for a long): refuse both first.
-        if (
-            record.keys() <= self._fields
-            and validate(record, self._parsed, raise_errors=False)
-            and not (self._nested and _unknown_fields(self._parsed, record))
-        ):
-            buffer = io.BytesIO()
-            buffer.write(self._prefix)
-            try:
-                fastavro.schemaless_writer(buffer, self._parsed, record)
+        # The writer coerces wrong types (true -> 1.0 for a double, 1.5 -> 1
+        # for a long) and, unless told otherwise, drops unknown fields: the
+        # validator refuses the former, strict_allow_default the latter, at
+        # any depth, while still allowing omitted fields that have a default.
+        buffer = io.BytesIO()
+        buffer.write(self._prefix)
+        try:
+            if validate(record, self._parsed, raise_errors=False):
+                fastavro.schemaless_writer(buffer, self._parsed, record, strict_allow_default=True)
                 return buffer.getvalue()
-            except Exception as exc:
-                raise self.explain(record, exc) from exc
+        except Exception as exc:  # e.g. OverflowError: an int too large for a double
+            raise self.explain(record, exc) from exc
         raise self.explain(record, None)
 
     def explain(self, record: dict[str, Any], exc: Exception | None) -> InvalidEventError:
@@ -115,7 +112,7 @@ class ValueEncoder:
                 "; ".join(f"{name}: required by {where} but missing" for name in missing),
             )
         extra = sorted(_field_name(name) for name in record.keys() - self._fields)
-        extra += _unknown_fields(self._parsed, record) if self._nested else []
+        extra += _unknown_fields(self._parsed, record)
         if extra:
             return InvalidEventError(
                 ErrorType.SCHEMA_VALIDATION,
@@ -145,301 +142,45 @@ class ValueEncoder:
         )
 
 
-# --- the fast path: a writer compiled from the schema, for exact builtin types ---------------
+def _resolve(schema: Any, named: Mapping[str, Any]) -> Any:
+    """A reference to a named type (fastavro writes its full name) as its schema."""
+    return named[schema] if isinstance(schema, str) and schema in named else schema
 
 
-class _NotVouched(Exception):
-    """The compiled writer does not vouch for this value; the reference path decides."""
-
-
-class _Unsupported(Exception):
-    """The schema uses something the compiled writer does not handle."""
-
-
-Writer = Callable[[Any, bytearray], None]
-
-_INT_MIN, _INT_MAX = -(1 << 31), (1 << 31) - 1
-_LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
-_ONE_BYTE = [bytes([n]) for n in range(128)]
-_pack_float = struct.Struct("<f").pack
-_pack_double = struct.Struct("<d").pack
-
-
-def _varint(n: int) -> bytes:
-    """Avro's variable-length encoding of an already zig-zagged (non-negative) long."""
-    if n < 128:
-        return _ONE_BYTE[n]
-    out = bytearray()
-    while n >= 128:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def _zigzag(n: int) -> bytes:
-    return _varint((n << 1) ^ (n >> 63))
-
-
-def _w_null(v: Any, out: bytearray) -> None:
-    if v is not None:
-        raise _NotVouched
-
-
-def _w_boolean(v: Any, out: bytearray) -> None:
-    if v is True:
-        out += b"\x01"
-    elif v is False:
-        out += b"\x00"
-    else:
-        raise _NotVouched
-
-
-def _w_int(v: Any, out: bytearray) -> None:
-    if type(v) is not int or not _INT_MIN <= v <= _INT_MAX:
-        raise _NotVouched
-    out += _zigzag(v)
-
-
-def _w_long(v: Any, out: bytearray) -> None:
-    if type(v) is not int or not _LONG_MIN <= v <= _LONG_MAX:
-        raise _NotVouched
-    out += _zigzag(v)
-
-
-def _w_float(v: Any, out: bytearray) -> None:
-    if type(v) is not float and type(v) is not int:
-        raise _NotVouched
-    out += _pack_float(v)  # OverflowError beyond float32: the reference decides
-
-
-def _w_double(v: Any, out: bytearray) -> None:
-    if type(v) is not float and type(v) is not int:
-        raise _NotVouched
-    out += _pack_double(v)
-
-
-def _w_string(v: Any, out: bytearray) -> None:
-    if type(v) is not str:
-        raise _NotVouched
-    data = v.encode()  # lone surrogates raise: the reference decides
-    n = len(data)
-    out += _ONE_BYTE[n << 1] if n < 64 else _varint(n << 1)
-    out += data
-
-
-def _w_bytes(v: Any, out: bytearray) -> None:
-    if type(v) is not bytes:
-        raise _NotVouched
-    n = len(v)
-    out += _ONE_BYTE[n << 1] if n < 64 else _varint(n << 1)
-    out += v
-
-
-# Which exact Python values each primitive accepts: the same as fastavro's
-# validator for values of these exact types (bool is not an int, here as there).
-_PRIMITIVES: dict[str, tuple[Callable[[Any], bool], Writer]] = {
-    "null": (lambda v: v is None, _w_null),
-    "boolean": (lambda v: v is True or v is False, _w_boolean),
-    "int": (lambda v: type(v) is int and _INT_MIN <= v <= _INT_MAX, _w_int),
-    "long": (lambda v: type(v) is int and _LONG_MIN <= v <= _LONG_MAX, _w_long),
-    "float": (lambda v: type(v) is float or type(v) is int, _w_float),
-    "double": (lambda v: type(v) is float or type(v) is int, _w_double),
-    "string": (lambda v: type(v) is str, _w_string),
-    "bytes": (lambda v: type(v) is bytes, _w_bytes),
-}
-
-
-def _compile(schema: Any, named: dict[str, Any], compiling: frozenset[str]) -> Writer:
-    """A writer for `schema` that appends exactly what fastavro's writer would,
-    or raises _NotVouched for any value it does not handle (the caller then
-    uses the reference path)."""
-    if isinstance(schema, str):
-        if schema in _PRIMITIVES:
-            return _PRIMITIVES[schema][1]
-        if schema in named and schema not in compiling:
-            return _compile(named[schema], named, compiling)
-        raise _Unsupported(schema)  # unknown, or a recursive type
-    if isinstance(schema, list):
-        return _compile_union(schema, named, compiling)
-    if not isinstance(schema, dict) or "logicalType" in schema:
-        raise _Unsupported(schema)
-    kind = schema.get("type")
-    if kind in _PRIMITIVES:
-        return _PRIMITIVES[kind][1]
-    if kind == "record":
-        return _compile_record(schema, named, compiling | {schema["name"]})
-    if kind == "array":
-        return _array(_compile(schema["items"], named, compiling))
-    if kind == "map":
-        return _map(_compile(schema["values"], named, compiling))
-    if kind == "enum":
-        return _enum(schema["symbols"])
-    if kind == "fixed":
-        return _fixed(schema["size"])
-    raise _Unsupported(kind)
-
-
-def _compile_record(
-    schema: dict[str, Any], named: dict[str, Any], compiling: frozenset[str]
-) -> Writer:
-    names = frozenset(f["name"] for f in schema["fields"])
-    # The reference writes record.get(name, default) for every field.
-    fields = tuple(
-        (f["name"], f.get("default"), _compile(f["type"], named, compiling))
-        for f in schema["fields"]
-    )
-
-    def write(v: Any, out: bytearray) -> None:
-        # An unknown key is never dropped here: the reference path rejects it.
-        if type(v) is not dict or not v.keys() <= names:
-            raise _NotVouched
-        get = v.get
-        for name, default, writer in fields:
-            writer(get(name, default), out)
-
-    return write
-
-
-def _compile_union(schema: list[Any], named: dict[str, Any], compiling: frozenset[str]) -> Writer:
-    """fastavro writes the first branch its validator accepts (with two
-    exceptions handled by refusing such unions: it prefers a later "double"
-    over "float", and a later branch that also takes a dict over a record)."""
-    resolved = [named.get(b, b) if isinstance(b, str) else b for b in schema]
-    kinds = [r.get("type") if isinstance(r, dict) else r for r in resolved]
-    if "float" in kinds and "double" in kinds[kinds.index("float") + 1 :]:
-        raise _Unsupported("float before double")
-    branches = []
-    takes: dict[type, int] = {}
-    for index, (branch, kind) in enumerate(zip(resolved, kinds, strict=True)):
-        accepts: Callable[[Any], bool]
-        if kind in _PRIMITIVES:
-            accepts = _PRIMITIVES[kind][0]
-        elif kind in ("record", "map", "array"):
-            python_type = list if kind == "array" else dict
-            takes[python_type] = takes.get(python_type, 0) + 1
-            accepts = partial(_is_type, python_type)
-        elif kind == "enum":
-            accepts = partial(_is_symbol, frozenset(branch["symbols"]))
-        elif kind == "fixed":
-            accepts = partial(_is_fixed, branch["size"])
-        else:
-            raise _Unsupported(branch)
-        # Compiled from the branch as written: a logical type stays unsupported.
-        branches.append((accepts, _varint(index << 1), _compile(schema[index], named, compiling)))
-    if any(count > 1 for count in takes.values()):
-        raise _Unsupported("two branches take the same container type")
-    choices = tuple(branches)
-
-    def write(v: Any, out: bytearray) -> None:
-        for accepts, index, writer in choices:
-            if accepts(v):
-                out += index
-                writer(v, out)
-                return
-        raise _NotVouched
-
-    return write
-
-
-def _is_type(python_type: type, v: Any) -> bool:
-    return type(v) is python_type
-
-
-def _is_symbol(symbols: frozenset[str], v: Any) -> bool:
-    return type(v) is str and v in symbols
-
-
-def _is_fixed(size: int, v: Any) -> bool:
-    return type(v) is bytes and len(v) == size
-
-
-def _array(item: Writer) -> Writer:
-    def write(v: Any, out: bytearray) -> None:
-        if type(v) is not list:
-            raise _NotVouched
-        if v:
-            out += _varint(len(v) << 1)
-            for x in v:
-                item(x, out)
-        out += b"\x00"
-
-    return write
-
-
-def _map(value: Writer) -> Writer:
-    def write(v: Any, out: bytearray) -> None:
-        if type(v) is not dict:
-            raise _NotVouched
-        if v:
-            out += _varint(len(v) << 1)
-            for k, x in v.items():
-                _w_string(k, out)
-                value(x, out)
-        out += b"\x00"
-
-    return write
-
-
-def _enum(symbols: list[str]) -> Writer:
-    index = {symbol: _varint(i << 1) for i, symbol in enumerate(symbols)}
-
-    def write(v: Any, out: bytearray) -> None:
-        if type(v) is not str or v not in index:
-            raise _NotVouched
-        out += index[v]
-
-    return write
-
-
-def _fixed(size: int) -> Writer:
-    def write(v: Any, out: bytearray) -> None:
-        if type(v) is not bytes or len(v) != size:
-            raise _NotVouched
-        out += v
-
-    return write
-
-
-def compile_writer(parsed: dict[str, Any]) -> Writer | None:
-    """The fast writer for a fastavro-parsed schema, or None when it uses
-    something only the reference path handles (logical types, recursion)."""
-    try:
-        return _compile(parsed, parsed.get("__named_schemas", {}), frozenset())
-    except (_Unsupported, KeyError, TypeError):
-        return None
-
-
-def _has_nested_records(schema: Any) -> bool:
-    return any(_records(field["type"]) for field in schema["fields"])
-
-
-def _records(schema: Any) -> list[dict[str, Any]]:
+def _records(schema: Any, named: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The record schemas a value of `schema` may directly be (through unions)."""
+    schema = _resolve(schema, named)
     if isinstance(schema, list):
-        return [r for member in schema for r in _records(member)]
+        return [r for member in schema for r in _records(member, named)]
     if isinstance(schema, dict) and schema.get("type") == "record":
         return [schema]
     return []
 
 
-def _unknown_fields(schema: dict[str, Any], record: dict[str, Any], path: str = "") -> list[str]:
+def _unknown_fields(
+    schema: dict[str, Any],
+    record: dict[str, Any],
+    path: str = "",
+    named: Mapping[str, Any] | None = None,
+) -> list[str]:
     """Paths of fields below the top level that no nested record declares.
 
-    fastavro's strict mode would catch these, but it also rejects a missing
-    field whose default is null, which Avro allows.
+    The writer refuses these without saying where they are; this finds the
+    path for the error message, on the slow path only.
     """
+    named = schema.get("__named_schemas", {}) if named is None else named
     found: list[str] = []
     for field in schema["fields"]:
         value = record.get(field["name"]) if isinstance(record, dict) else None
-        found += _unknown_in(field["type"], value, f"{path}{field['name']}")
+        found += _unknown_in(field["type"], value, f"{path}{field['name']}", named)
     return found
 
 
-def _unknown_in(schema: Any, value: Any, path: str) -> list[str]:
+def _unknown_in(schema: Any, value: Any, path: str, named: Mapping[str, Any]) -> list[str]:
+    schema = _resolve(schema, named)
     if isinstance(schema, list):
         # A union: a dict is checked against the record member it fits best.
-        candidates = [_unknown_in(r, value, path) for r in _records(schema)]
+        candidates = [_unknown_in(r, value, path, named) for r in _records(schema, named)]
         return min(candidates, key=len) if candidates and isinstance(value, dict) else []
     if not isinstance(schema, dict):
         return []
@@ -447,18 +188,18 @@ def _unknown_in(schema: Any, value: Any, path: str) -> list[str]:
     if kind == "record" and isinstance(value, dict):
         names = {f["name"] for f in schema["fields"]}
         own = [f"{path}.{_field_name(k)}" for k in value if k not in names]
-        return own + _unknown_fields(schema, value, f"{path}.")
+        return own + _unknown_fields(schema, value, f"{path}.", named)
     if kind == "array" and isinstance(value, list):
         return [
             p
             for i, item in enumerate(value)
-            for p in _unknown_in(schema["items"], item, f"{path}[{i}]")
+            for p in _unknown_in(schema["items"], item, f"{path}[{i}]", named)
         ]
     if kind == "map" and isinstance(value, dict):
         return [
             p
             for k, item in value.items()
-            for p in _unknown_in(schema["values"], item, f"{path}{{{k}}}")
+            for p in _unknown_in(schema["values"], item, f"{path}{{{k}}}", named)
         ]
     return []
 
@@ -481,8 +222,10 @@ def _json_type(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, int | float):
-        return "number" if math.isfinite(value) else "non-finite number"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "non-finite number"
+    if isinstance(value, int | float):  # an int may be too large for isfinite()
+        return "number"
     if isinstance(value, str):
         return "string"
     if isinstance(value, list):
@@ -495,6 +238,35 @@ def _json_type(value: object) -> str:
 def _preview(value: object, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_UUIDS_PER_BATCH = 1024
+_uuid_pool: list[str] = []
+# A forked child must not hand out the ids its parent already holds.
+os.register_at_fork(after_in_child=_uuid_pool.clear)
+_VERSION_4 = bytes((b & 0x0F) | 0x40 for b in range(256))  # byte 6: version nibble 4
+_RFC_4122 = bytes((b & 0x3F) | 0x80 for b in range(256))  # byte 8: variant bits 10
+_UUID_GROUPS = itemgetter(slice(0, 8), slice(8, 12), slice(12, 16), slice(16, 20), slice(20, 32))
+
+
+def new_ingestion_id() -> str:
+    """A random (version 4) UUID as text, like ``str(uuid.uuid4())``.
+
+    Both take the random bits from os.urandom and set the same version and
+    variant bits, leaving 122 random; this draws 1024 ids per urandom call and
+    formats them in one pass, ~0.4 us per id instead of uuid4's ~1.9 us.
+    """
+    try:
+        return _uuid_pool.pop()
+    except IndexError:
+        raw = bytearray(os.urandom(16 * _UUIDS_PER_BATCH))
+        raw[6::16] = raw[6::16].translate(_VERSION_4)
+        raw[8::16] = raw[8::16].translate(_RFC_4122)
+        hexes = raw.hex()
+        _uuid_pool.extend(
+            "-".join(_UUID_GROUPS(hexes[i : i + 32])) for i in range(0, len(hexes), 32)
+        )
+        return _uuid_pool.pop()
 
 
 class Clock:

@@ -20,10 +20,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -38,7 +37,13 @@ from streamlake.errors import (
     ProducerFatalError,
     StreamLakeError,
 )
-from streamlake.kafka.producer._encoding import Clock, ValueEncoder, parse_json, to_record
+from streamlake.kafka.producer._encoding import (
+    Clock,
+    ValueEncoder,
+    new_ingestion_id,
+    parse_json,
+    to_record,
+)
 from streamlake.kafka.producer.config import ProducerConfig
 from streamlake.kafka.producer.dlq_producer import DLQProducer, Headers, dlq_value
 from streamlake.registry import Registration
@@ -46,6 +51,7 @@ from streamlake.startup import register_catalog
 
 log = logging.getLogger(__name__)
 
+_JSON_TEXT = (str, bytes, bytearray)
 _POLL_EVERY = 1000
 """Serve delivery callbacks every N produces: poll(0) per event halves the rate."""
 _MAX_IN_FLIGHT = 20_000
@@ -132,10 +138,15 @@ class _Route:
     unusable: InvalidEventError | None
     """Why events for this version go to the DLQ (rejected or unknown version)."""
     headers: tuple[tuple[str, bytes], ...]
+    schema_id: int | None = field(init=False)
+    schema_version: str | None = field(init=False)
+    raw_topic: str = field(init=False)
+    """Computed once, not per event."""
 
-    @property
-    def schema_id(self) -> int | None:
-        return self.encoder.schema_id if self.encoder else None
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "raw_topic", self.dataset.raw_topic)
+        object.__setattr__(self, "schema_id", self.encoder.schema_id if self.encoder else None)
+        object.__setattr__(self, "schema_version", self.version.label if self.version else None)
 
 
 class IngestionProducer:
@@ -156,13 +167,17 @@ class IngestionProducer:
     ) -> None:
         self.config = config
         self.catalog = catalog or load_catalog(config.schemas_dir)
+        # The Kafka clients first: they connect and obtain their idempotent
+        # producer ids while the registry calls run. Created just before the
+        # first produce, that first produce waits ~0.5 s for librdkafka's
+        # producer-id retry timer.
+        self._fatal: KafkaError | None = None
+        self._producer = Producer(config.kafka_conf(error_cb=self._on_error))
+        self._dlq = DLQProducer(config)
         self.registrations = (
             registrations if registrations is not None else register_catalog(config, self.catalog)
         )
         self.counts = {outcome: 0 for outcome in Outcome}
-        self._producer = Producer(config.kafka_conf(error_cb=self._on_error))
-        self._dlq = DLQProducer(config)
-        self._fatal: KafkaError | None = None
         self._clock = Clock()
         self._routes: dict[tuple[str, int | None], _Route] = {}
         self._service = config.producer_service.encode()
@@ -278,11 +293,11 @@ class IngestionProducer:
             if window[0].done:
                 yield self._settle(window.popleft())
             else:
-                self._poll(0.1)
+                self._drain(0.1)
 
     def _submit(self, route: _Route, event: object) -> _Pending:
         now = time.time_ns()
-        pending = _Pending(route, str(uuid.uuid4()))
+        pending = _Pending(route, new_ingestion_id())
         headers: Headers = [
             *route.headers,
             ("ingestion_id", pending.ingestion_id.encode()),
@@ -292,21 +307,23 @@ class IngestionProducer:
         key: bytes | None = None
         original = event  # what the DLQ keeps: the JSON value once it parsed
         try:
-            if isinstance(event, str | bytes | bytearray):
+            if isinstance(event, _JSON_TEXT):
                 original = parse_json(event)
             if route.unusable is None:
                 record = to_record(original)
                 key = self._key(route, record)
                 assert route.encoder is not None
                 value = route.encoder.encode(record)
-                self._send(self._producer, route.dataset.raw_topic, key, value, headers, pending)
+                self._send(self._producer, route.raw_topic, key, value, headers, pending)
                 return pending
             invalid = route.unusable
             with contextlib.suppress(InvalidEventError):  # the DLQ keeps the key if any
                 key = self._key(route, to_record(original))
         except InvalidEventError as exc:
             invalid = exc
-        self._dead_letter(route, pending, original, invalid, key, headers)
+        # Still the text as received when it did not parse as JSON.
+        raw = original is event and isinstance(event, _JSON_TEXT)
+        self._dead_letter(route, pending, original, raw, invalid, key, headers)
         return pending
 
     @staticmethod
@@ -364,7 +381,8 @@ class IngestionProducer:
         self,
         route: _Route,
         pending: _Pending,
-        event: object,
+        original: object,
+        raw: bool,
         invalid: InvalidEventError,
         key: bytes | None,
         headers: Headers,
@@ -382,7 +400,8 @@ class IngestionProducer:
         pending.invalid = invalid
         metadata = {name: value.decode() for name, value in headers if isinstance(value, bytes)}
         value = dlq_value(
-            original=event,
+            original=original,
+            raw=raw,
             error=invalid,
             metadata=metadata,
             dataset=dataset.name,
@@ -395,6 +414,18 @@ class IngestionProducer:
     def _poll(self, timeout: float) -> None:
         self._producer.poll(timeout)
         self._dlq.poll(0)
+
+    def _drain(self, timeout: float) -> None:
+        """Wait for what is in flight once the input has ended. flush() sends
+        at once what librdkafka holds back for batching (linger.ms), which
+        poll() would wait out: that is most of a single event's latency."""
+        if len(self._producer):
+            self._producer.flush(timeout)
+            self._dlq.poll(0)
+        elif len(self._dlq):
+            self._dlq.flush(timeout)
+        else:
+            self._poll(timeout)
 
     def _settle(self, pending: _Pending) -> ProduceResult:
         route = pending.route
@@ -431,7 +462,7 @@ class IngestionProducer:
             offset=pending.offset,
             ingestion_id=pending.ingestion_id,
             schema_id=route.schema_id,
-            schema_version=route.version.label if route.version else None,
+            schema_version=route.schema_version,
             error=error,
         )
 

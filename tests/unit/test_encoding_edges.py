@@ -1,0 +1,180 @@
+"""Edges of the per-event work that once went wrong, and its small helpers.
+
+- Unknown fields in records reached through named references, arrays and maps
+  are rejected, not silently dropped by the writer.
+- An integer too large for its Avro type is an invalid event, not a crash.
+- `new_ingestion_id` gives version-4 UUIDs, unique, and never the same ones in
+  a forked child as in its parent.
+- `parse_json` agrees with `json.loads` (values and error messages).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from streamlake.catalog import SchemaVersion
+from streamlake.errors import InvalidEventError
+from streamlake.kafka.producer._encoding import ValueEncoder, new_ingestion_id, parse_json
+
+LINE = {
+    "type": "record",
+    "name": "Line",
+    "fields": [
+        {"name": "sku", "type": "string"},
+        {"name": "qty", "type": "int"},
+        {"name": "price", "type": ["null", "double"], "default": None},
+    ],
+}
+
+NAMED_REFERENCES = {
+    "type": "record",
+    "name": "R",
+    "fields": [
+        {"name": "a", "type": LINE},
+        {"name": "b", "type": ["null", "Line"], "default": None},
+        {"name": "c", "type": {"type": "array", "items": "Line"}, "default": []},
+        {"name": "d", "type": {"type": "map", "values": "Line"}, "default": {}},
+    ],
+}
+ONLY_AN_ARRAY = {
+    "type": "record",
+    "name": "A",
+    "fields": [{"name": "c", "type": {"type": "array", "items": LINE}}],
+}
+LINE_OK = {"sku": "x", "qty": 1}
+
+
+def _version(schema: dict[str, Any]) -> SchemaVersion:
+    text = json.dumps(schema)
+    return SchemaVersion(
+        dataset="t", version=1, path=Path("t.avsc"), schema=schema, schema_str=text
+    )
+
+
+@pytest.mark.parametrize(
+    ("schema", "record", "where"),
+    [
+        (NAMED_REFERENCES, {"a": LINE_OK, "b": {**LINE_OK, "zzz": 1}}, "b.zzz"),
+        (NAMED_REFERENCES, {"a": LINE_OK, "c": [LINE_OK, {**LINE_OK, "zzz": 1}]}, "c[1].zzz"),
+        (NAMED_REFERENCES, {"a": LINE_OK, "d": {"k": {**LINE_OK, "zzz": 1}}}, "d{k}.zzz"),
+        (ONLY_AN_ARRAY, {"c": [{**LINE_OK, "zzz": 1}]}, "c[0].zzz"),
+    ],
+)
+def test_an_unknown_field_in_a_record_named_by_reference_is_rejected(schema, record, where):
+    """These were once let through, and silently dropped by the writer."""
+    encoder = ValueEncoder(_version(schema), 7)
+
+    with pytest.raises(InvalidEventError, match=rf"{re.escape(where)}: not a field"):
+        encoder.encode(record)
+
+
+def test_a_huge_integer_is_an_invalid_event_not_a_crash():
+    schema = {"type": "record", "name": "L", "fields": [{"name": "n", "type": "long"}]}
+
+    with pytest.raises(InvalidEventError, match="expected long, got number"):
+        ValueEncoder(_version(schema), 7).encode({"n": 10**400})
+    double = {"type": "record", "name": "D", "fields": [{"name": "x", "type": "double"}]}
+    with pytest.raises(InvalidEventError):
+        ValueEncoder(_version(double), 7).encode({"x": 10**400})
+
+
+# --- ingestion ids ----------------------------------------------------------------------------
+
+
+def test_ingestion_ids_are_unique_version_4_uuids():
+    ids = [new_ingestion_id() for _ in range(20_000)]
+
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+        assert str(parsed) == text
+
+
+def test_ingestion_ids_use_every_random_bit():
+    ids = [uuid.UUID(new_ingestion_id()).int for _ in range(4096)]
+    fixed = (0xF000 << 64) | (0xC000 << 48)  # version nibble, variant bits
+    ones = 0
+    zeros = 0
+    for value in ids:
+        ones |= value
+        zeros |= ~value
+    assert ones & ~fixed == zeros & ~fixed & ((1 << 128) - 1)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_never_reuses_the_parents_ingestion_ids():
+    new_ingestion_id()  # the pool holds ids now
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read)
+        os.write(write, json.dumps([new_ingestion_id() for _ in range(50)]).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child = set(json.loads(pipe.read()))
+    os.waitpid(pid, 0)
+    parent = {new_ingestion_id() for _ in range(2000)}
+
+    assert not child & parent
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+JSON_TEXTS = [
+    '{"a": 1}',
+    ' {"a": 1}',
+    '{"a": 1} ',
+    '{"a": 1}\n',
+    "\ufeff{}",
+    '{"a": 1} {"b": 2}',
+    "",
+    "   ",
+    "nul",
+    "[1, 2",
+    '{"a": NaN}',
+    "Infinity",
+    '"text"',
+    "12",
+    "1e999",
+    '{"a": 1}x',
+]
+
+
+@pytest.mark.parametrize("text", JSON_TEXTS)
+def test_parse_json_agrees_with_json_loads(text):
+    def reject(name: str) -> float:
+        raise ValueError(f"{name} is not valid JSON")
+
+    try:
+        expected: Any = json.loads(text, parse_constant=reject)
+    except ValueError as exc:
+        with pytest.raises(InvalidEventError) as caught:
+            parse_json(text.encode())
+        assert caught.value.message == f"not valid JSON: {exc}"
+    else:
+        assert parse_json(text.encode()) == expected
+        assert parse_json(text) == expected
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda c: st.lists(c) | st.dictionaries(st.text(), c),
+    )
+)
+def test_parse_json_round_trips_like_json_loads(value):
+    text = json.dumps(value)
+
+    assert parse_json(text.encode()) == json.loads(text)
