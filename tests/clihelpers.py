@@ -11,16 +11,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
-import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from readback import READ_TIMEOUT_S, Record, Topics
 
 from streamlake.cli import main
 
@@ -119,55 +116,12 @@ def git(repo: Path, *args: str) -> None:
 
 
 # --- reading topics back ---------------------------------------------------------
-@dataclass(frozen=True)
-class Record:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes
-    headers: dict[str, str]
-
-
 def read_topic(
-    bootstrap_servers: str, topic: str, count: int, timeout: float = 20.0
+    bootstrap_servers: str, topic: str, count: int, timeout: float = READ_TIMEOUT_S
 ) -> list[Record]:
-    """The first `count` records of `topic`, all partitions; fails when fewer
-    arrive within `timeout` or when more are there."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap_servers,
-            "group.id": f"cli-test-{uuid.uuid4().hex}",
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-        }
+    """The first `count` records of `topic`, all partitions, ordered by
+    (partition, offset); fails when fewer arrive within `timeout` or when more
+    are there."""
+    return Topics(bootstrap_servers, group_prefix="cli-test").read(
+        topic, count, timeout, exact=True
     )
-    try:
-        described = consumer.list_topics(topic, timeout=10).topics[topic]
-        assert described.error is None, f"{topic}: {described.error}"
-        partitions = sorted(described.partitions)
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
-        records: list[Record] = []
-        deadline = time.monotonic() + timeout
-        while len(records) < count and time.monotonic() < deadline:
-            for msg in consumer.consume(num_messages=count - len(records), timeout=0.5):
-                assert msg.error() is None, msg.error()
-                records.append(
-                    Record(
-                        topic=msg.topic(),
-                        partition=msg.partition(),
-                        offset=msg.offset(),
-                        key=msg.key(),
-                        value=msg.value(),
-                        headers={k: v.decode() for k, v in msg.headers() or []},
-                    )
-                )
-        assert len(records) == count, f"{topic}: read {len(records)} of {count} records"
-        total = sum(
-            consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-            for p in partitions
-        )
-        assert total == count, f"{topic} holds {total} records, expected {count}"
-        return sorted(records, key=lambda r: (r.partition, r.offset))
-    finally:
-        consumer.close()

@@ -27,7 +27,6 @@ from clihelpers import (
     ORDERS_V2,
     ORDERS_V3_AMOUNT_STRING,
     V3_PROBLEM,
-    Record,
     invoke,
     lines,
     read_topic,
@@ -38,6 +37,7 @@ from clihelpers import (
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
+from readback import Record
 
 OK = "OK: 1 dataset checked, no problems"
 ONE_PROBLEM = "1 problem in 1 of 1 dataset"
