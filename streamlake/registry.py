@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -97,24 +98,17 @@ class SchemaRegistry:
     def _register(
         self, dataset: Dataset, subject: str, version: SchemaVersion, dry_run: bool
     ) -> Registration:
+        registration = partial(Registration, dataset=dataset.name, subject=subject, version=version)
         schema = Schema(version.schema_str, "AVRO")
         existing = self._lookup(subject, schema)
         if existing is not None:
-            return Registration(
-                dataset=dataset.name,
-                subject=subject,
-                version=version,
-                schema_id=existing,
-                new=False,
-            )
+            return registration(schema_id=existing, new=False)
         try:
             if dry_run:
                 verdict = self.test_compatibility(subject, version.schema_str)
                 if not verdict.compatible:
                     raise self._rejection(dataset, subject, version, "; ".join(verdict.messages))
-                return Registration(
-                    dataset=dataset.name, subject=subject, version=version, schema_id=None, new=True
-                )
+                return registration(schema_id=None, new=True)
             schema_id = self._call(
                 f"register {version.path}",
                 lambda: self._client.register_schema(subject, schema),
@@ -129,18 +123,9 @@ class SchemaRegistry:
                 else self._rejection(dataset, subject, version, exc.reason)
             )
             log.error("%s", rejected)
-            return Registration(
-                dataset=dataset.name,
-                subject=subject,
-                version=version,
-                schema_id=None,
-                new=False,
-                error=rejected,
-            )
+            return registration(schema_id=None, new=False, error=rejected)
         log.info("registered %s %s as schema id %s", subject, version.label, schema_id)
-        return Registration(
-            dataset=dataset.name, subject=subject, version=version, schema_id=schema_id, new=True
-        )
+        return registration(schema_id=schema_id, new=True)
 
     def _rejection(
         self, dataset: Dataset, subject: str, version: SchemaVersion, reason: str
