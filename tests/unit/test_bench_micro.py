@@ -17,6 +17,7 @@ scripts/bench measures the same path against a real broker; docs/benchmarks.md.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -249,3 +250,20 @@ def test_invalid_events_still_go_to_the_dlq_in_the_benchmarked_setup(producer):
         "schema_validation",
         "schema_validation",
     ]
+
+
+def test_each_outcome_is_logged_at_debug_only_when_debug_is_on(producer, caplog):
+    """Not a benchmark: the per-event DEBUG log survives being asked for once per batch."""
+    events = [*orders(2), {**orders(1)[0], "amount": "lots"}]
+    name = producer_module.log.name
+
+    caplog.set_level(logging.INFO, logger=name)
+    list(producer.produce_many("orders", events))
+    assert [r for r in caplog.records if r.name == name] == []
+
+    caplog.set_level(logging.DEBUG, logger=name)
+    results = list(producer.produce_many("orders", events))
+    logged = [r.getMessage() for r in caplog.records if r.name == name]
+    assert len(logged) == 3
+    assert logged[0].startswith(f"ingestion {results[0].ingestion_id} -> raw.orders [")
+    assert logged[2].startswith(f"ingestion {results[2].ingestion_id} -> DLQ ")
