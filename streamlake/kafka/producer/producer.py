@@ -253,7 +253,12 @@ class IngestionProducer:
         Returns the result (``produced`` or ``dlq``); raises `KafkaDeliveryError`
         (or `ProducerFatalError`) when Kafka did not acknowledge it.
         """
-        (result,) = self.produce_many(dataset, [event], version=version)
+        # Not through produce_many: its generator and window cost a few us
+        # of the caller's wait for every single event.
+        pending = self._submit(self._route_for(dataset, version), event)
+        while not pending.done:
+            self._drain(0.1)
+        result = self._settle(pending, log.isEnabledFor(logging.DEBUG))
         if result.outcome is Outcome.FAILED:
             assert result.error is not None
             raise result.error
