@@ -26,7 +26,7 @@ from streamlake.errors import KafkaDeliveryError, StreamLakeError
 from streamlake.inventory import inventory
 from streamlake.jsonlines import produce_lines
 from streamlake.kafka.dlq_reader import read_dlq
-from streamlake.kafka.producer.config import ProducerConfig
+from streamlake.kafka.producer.config import LIBRDKAFKA_LOG, ProducerConfig
 from streamlake.kafka.producer.producer import IngestionProducer, ProduceResult
 from streamlake.registry import SchemaRegistry
 from streamlake.startup import register_catalog
@@ -160,6 +160,9 @@ def main(
       streamlake produce orders events.jsonl
     """
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    # librdkafka repeats a line per reconnect attempt; what matters reaches the
+    # user once, through the producer's error callback or the final error.
+    LIBRDKAFKA_LOG.setLevel(logging.NOTSET if log_level.upper() == "DEBUG" else logging.CRITICAL)
     ctx.obj = Context(
         bootstrap_servers, schema_registry_url, schemas_dir, properties, registry_timeout
     )

@@ -12,6 +12,7 @@ fails instead of skipping.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from streamlake.kafka.producer.config import LIBRDKAFKA_LOG
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_SCRIPT = ROOT / "scripts" / "stack"
@@ -129,3 +132,11 @@ def unique() -> Callable[[str], str]:
     """Names unique to this test, so tests share the stack without sharing topics."""
     token = uuid.uuid4().hex[:10]
     return lambda prefix: f"{prefix}-{token}"
+
+
+@pytest.fixture(autouse=True)
+def librdkafka_log_level_reset() -> Iterator[None]:
+    """The CLI sets the librdkafka logger's level for its process; CliRunner
+    runs it in this one, so every test starts from the default again."""
+    yield
+    LIBRDKAFKA_LOG.setLevel(logging.NOTSET)

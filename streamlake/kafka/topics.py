@@ -72,11 +72,18 @@ def _metadata(admin: AdminClient, refusals: list[KafkaError]) -> Any:
     """The cluster's metadata, failing at once when the brokers refuse our
     credentials instead of waiting out the timeout."""
     deadline = time.monotonic() + _TIMEOUT_S
+    warned = False
     while True:
         try:
             return admin.list_topics(timeout=1)
         except KafkaException as exc:
             admin.poll(0)  # serves error_cb
+            if not warned:
+                reason = refusals[-1].str() if refusals else exc.args[0].str()
+                log.warning(
+                    "Kafka does not answer yet (%s); retrying for up to %.0f s", reason, _TIMEOUT_S
+                )
+                warned = True
             refused = next((e for e in refusals if e.code() in _REFUSED or e.fatal()), None)
             if refused is not None:
                 raise KafkaDeliveryError(

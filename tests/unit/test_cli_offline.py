@@ -27,6 +27,7 @@ from clihelpers import (
 )
 
 from streamlake.cli import main
+from streamlake.kafka import topics
 
 UNREACHABLE_REGISTRY = "http://127.0.0.1:1/apis/ccompat/v7"
 OK = "OK: 1 dataset checked, no problems"
@@ -343,6 +344,37 @@ def test_produce_without_bootstrap_servers_exits_2_naming_the_variable(avro, tmp
         "error: no Kafka bootstrap servers: set STREAMLAKE_BOOTSTRAP_SERVERS or "
         "--bootstrap-servers (e.g. 127.0.0.1:9092)\n"
     )
+
+
+def test_produce_with_no_broker_answering_warns_once_and_fails_without_librdkafka_noise(
+    avro, tmp_path, monkeypatch, caplog, capfd
+):
+    monkeypatch.setattr(topics, "_TIMEOUT_S", 3.0)
+    (tmp_path / "events.jsonl").write_text("{}\n")
+
+    result = invoke(
+        [
+            "--bootstrap-servers",
+            "127.0.0.1:1",
+            "--schema-registry-url",
+            UNREACHABLE_REGISTRY,
+            "--schemas-dir",
+            "avro",
+            "produce",
+            "orders",
+            "events.jsonl",
+        ]
+    )
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: Kafka: could not list topics: ")
+    assert "Check that the brokers in STREAMLAKE_BOOTSTRAP_SERVERS answer" in result.stderr
+    warnings = [r.getMessage() for r in caplog.records if r.name == "streamlake.kafka.topics"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("Kafka does not answer yet (")
+    assert warnings[0].endswith("); retrying for up to 3 s")
+    # librdkafka writes "%3|<time>|FAIL|..." to fd 2 unless given a logger.
+    assert "|FAIL|" not in capfd.readouterr().err
 
 
 def test_register_without_a_registry_url_exits_2_naming_the_variable(avro):

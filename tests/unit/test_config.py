@@ -11,6 +11,7 @@ import pytest
 
 from streamlake.errors import ConfigurationError
 from streamlake.kafka.producer.config import (
+    LIBRDKAFKA_LOG,
     REGISTRY_DEFAULTS,
     ProducerConfig,
     is_secret,
@@ -204,7 +205,7 @@ def test_missing_registry_url_says_which_variable_or_flag_to_set():
 
     assert str(caught.value) == NO_REGISTRY
     assert cfg.kafka_conf()["bootstrap.servers"] == "broker:9092"
-    assert cfg.admin_conf() == {"bootstrap.servers": "broker:9092"}
+    assert cfg.admin_conf() == {"bootstrap.servers": "broker:9092", "logger": LIBRDKAFKA_LOG}
 
 
 def test_empty_variables_count_as_missing():
@@ -251,6 +252,7 @@ def test_kafka_conf_has_the_durable_low_latency_defaults():
         "partitioner": "murmur2_random",
         "client.id": "ingestion-api",
         "bootstrap.servers": "broker-1:9092,broker-2:9092",
+        "logger": LIBRDKAFKA_LOG,
     }
 
 
@@ -297,6 +299,7 @@ def test_admin_conf_has_connection_and_security_settings_but_no_producer_default
         "security.protocol": "SSL",
         "ssl.ca.location": "/ca.pem",
         "bootstrap.servers": "broker-1:9092,broker-2:9092",
+        "logger": LIBRDKAFKA_LOG,
     }
 
 

@@ -20,6 +20,11 @@ partitioner                murmur2_random    same key -> same partition as Java
 client.id                  producer_service  visible in broker logs and quotas
 =========================  ================  =====================================
 
+librdkafka's own log lines go to the Python logger
+``streamlake.kafka.librdkafka`` (served on poll/flush), not to stderr: an
+unreachable broker otherwise prints a line per reconnect attempt, hundreds in
+a 30 s startup wait, past any logging configuration.
+
 Environment: STREAMLAKE_BOOTSTRAP_SERVERS, STREAMLAKE_SCHEMA_REGISTRY_URL,
 STREAMLAKE_SCHEMAS_DIR, STREAMLAKE_PRODUCER_SERVICE; any librdkafka property as
 STREAMLAKE_KAFKA_<NAME> (``STREAMLAKE_KAFKA_SASL_PASSWORD`` -> ``sasl.password``)
@@ -29,6 +34,7 @@ and any registry client property as STREAMLAKE_REGISTRY_<NAME>
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,6 +51,7 @@ KAFKA_DEFAULTS: Mapping[str, str] = {
     "message.timeout.ms": "30000",
     "partitioner": "murmur2_random",
 }
+LIBRDKAFKA_LOG = logging.getLogger("streamlake.kafka.librdkafka")
 REGISTRY_TIMEOUT_S = 30.0
 REGISTRY_DEFAULTS: Mapping[str, Any] = {
     # StreamLake retries the registry itself, within registry_timeout_s; the
@@ -131,13 +138,14 @@ class ProducerConfig:
         }
 
     def admin_conf(self) -> dict[str, Any]:
-        """For admin and consumer clients: connection and security settings only."""
+        """For admin and consumer clients: connection and security settings,
+        and the logger librdkafka's log lines go to."""
         if not self.bootstrap_servers:
             raise ConfigurationError(
                 "no Kafka bootstrap servers: set STREAMLAKE_BOOTSTRAP_SERVERS or "
                 "--bootstrap-servers (e.g. 127.0.0.1:9092)"
             )
-        return {**self.kafka, "bootstrap.servers": self.bootstrap_servers}
+        return {**self.kafka, "bootstrap.servers": self.bootstrap_servers, "logger": LIBRDKAFKA_LOG}
 
     def registry_conf(self) -> dict[str, Any]:
         """The confluent-kafka SchemaRegistryClient config dict."""
