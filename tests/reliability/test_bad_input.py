@@ -13,9 +13,10 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from conftest import DATASET, Topics, order
+from faulthelpers import DATASET, order
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from readback import Topics
 
 from streamlake import Outcome
 from streamlake.kafka.producer.dlq_producer import TRUNCATED_ORIGINAL_CHARS

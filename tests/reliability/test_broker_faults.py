@@ -12,7 +12,8 @@ from typing import Any
 
 import fastavro
 import pytest
-from conftest import DATASET, Topics, order
+from faulthelpers import DATASET, order
+from readback import Topics
 
 from streamlake import Outcome
 

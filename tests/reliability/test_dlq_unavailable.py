@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from conftest import DATASET, order
+from faulthelpers import DATASET, order
 
 from streamlake import Outcome
 

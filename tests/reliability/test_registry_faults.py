@@ -14,7 +14,7 @@ from collections import Counter
 from urllib.parse import urlparse
 
 import pytest
-from conftest import DATASET, cli_env, free_port, order, streamlake_exe
+from faulthelpers import DATASET, cli_env, free_port, order, streamlake_exe
 
 from streamlake import IngestionProducer, ProducerConfig
 from streamlake.errors import RegistryUnavailableError

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
-from conftest import DATASET, order
+from faulthelpers import DATASET, order
 
 from streamlake import IngestionProducer, ProducerConfig
 from streamlake.errors import RegistryError, StreamLakeError

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import DATASET, cli_env, order, streamlake_exe
+from faulthelpers import DATASET, cli_env, order, streamlake_exe
 
 from streamlake.catalog import load_catalog
 
