@@ -78,12 +78,6 @@ def _metadata(admin: AdminClient, refusals: list[KafkaError]) -> Any:
             return admin.list_topics(timeout=1)
         except KafkaException as exc:
             admin.poll(0)  # serves error_cb
-            if not warned:
-                reason = refusals[-1].str() if refusals else exc.args[0].str()
-                log.warning(
-                    "Kafka does not answer yet (%s); retrying for up to %.0f s", reason, _TIMEOUT_S
-                )
-                warned = True
             refused = next((e for e in refusals if e.code() in _REFUSED or e.fatal()), None)
             if refused is not None:
                 raise KafkaDeliveryError(
@@ -95,6 +89,12 @@ def _metadata(admin: AdminClient, refusals: list[KafkaError]) -> Any:
                 ) from exc
             if time.monotonic() > deadline:
                 raise _kafka_error("list topics", exc) from exc
+            if not warned:
+                reason = refusals[-1].str() if refusals else exc.args[0].str()
+                log.warning(
+                    "Kafka does not answer yet (%s); retrying for up to %.0f s", reason, _TIMEOUT_S
+                )
+                warned = True
 
 
 def _kafka_error(what: str, exc: KafkaException, topic: str | None = None) -> KafkaDeliveryError:
