@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from clihelpers import git, git_env
 
 from streamlake.catalog import load_catalog
 from streamlake.compatibility import Problem, check_against
@@ -22,10 +22,6 @@ CURRENCY = {"name": "currency", "type": ["null", "string"], "default": None}
 
 def record(*fields: dict) -> dict:
     return {"type": "record", "name": "Order", "fields": [ID, *fields]}
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
 
 
 def write(repo: Path, dataset: str, *versions: dict, level: str = "BACKWARD") -> None:
@@ -44,15 +40,7 @@ def release(repo: Path) -> None:
 @pytest.fixture
 def repo(tmp_path, monkeypatch):
     """A repository whose main branch released orders v1, v2 (BACKWARD)."""
-    for variable, value in {
-        "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig"),
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_AUTHOR_NAME": "test",
-        "GIT_AUTHOR_EMAIL": "test@example.com",
-        "GIT_COMMITTER_NAME": "test",
-        "GIT_COMMITTER_EMAIL": "test@example.com",
-    }.items():
-        monkeypatch.setenv(variable, value)
+    git_env(monkeypatch, tmp_path)
     repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
