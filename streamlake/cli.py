@@ -21,6 +21,7 @@ import click
 
 from streamlake import _report
 from streamlake.catalog import Catalog, load_catalog
+from streamlake.codegen import DEFAULT_OUT, generate, stale
 from streamlake.compatibility import check_against, check_catalog, check_registry
 from streamlake.errors import KafkaDeliveryError, StreamLakeError
 from streamlake.inventory import inventory
@@ -290,6 +291,44 @@ def schemas_check(ctx: Context, offline: bool, ref: str | None, fmt: str) -> Non
     if fmt != "text":
         click.echo(_report.summary(problems, list(catalog)), err=True)
     sys.exit(EXIT_FAILED if problems else 0)
+
+
+@schemas.command("codegen")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=DEFAULT_OUT,
+    help="The Python module to write (or to compare, with --check).",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when --out is stale.")
+@pass_context
+def schemas_codegen(ctx: Context, out: Path, check: bool) -> None:
+    """Generate typed event classes: one Python module of dataclasses.
+
+    One frozen dataclass per dataset version (OrdersV2), named record and
+    enum; an instance given to the producer says its own dataset and version.
+    With --check (the CI gate), exit 1 and say what differs when --out is not
+    what the catalog generates.
+
+    \b
+    Example (a GitHub Actions step):
+      streamlake schemas codegen --out app/events.py --check
+    """
+    with errors_mapped():
+        module = generate(ctx.catalog())
+    if check:
+        differences = stale(out, module)
+        for line in differences:
+            click.echo(line, err=True)
+        if differences:
+            fail(f"{out} is stale: run streamlake schemas codegen --out {out}", EXIT_FAILED)
+        click.echo(f"{out} is up to date")
+        return
+    try:
+        out.write_text(module, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror}; choose another --out", EXIT_USAGE)
+    click.echo(f"wrote {out}")
 
 
 # --- produce -------------------------------------------------------------------
