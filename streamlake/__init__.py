@@ -29,6 +29,7 @@ from streamlake.kafka.producer import (
 )
 from streamlake.registry import Registration, SchemaRegistry
 from streamlake.startup import register_catalog
+from streamlake.typed_events import TypedEvent, event_dataset, event_dict
 
 __all__ = [
     "Catalog",
@@ -51,6 +52,9 @@ __all__ = [
     "SchemaRejectedError",
     "SchemaVersion",
     "StreamLakeError",
+    "TypedEvent",
+    "event_dataset",
+    "event_dict",
     "load_catalog",
     "register_catalog",
 ]

@@ -200,15 +200,16 @@ EVENTS_V1 = events_schema(ADDRESS)
 EVENTS_V2 = events_schema(ADDRESS_V2)
 
 
-def write_corpus(schemas_dir: Path) -> Path:
-    """The corpus catalog under `schemas_dir`: events v1 and v2."""
+def write_corpus(schemas_dir: Path, **settings: Any) -> Path:
+    """The corpus catalog under `schemas_dir`: events v1 and v2 (`settings`
+    go to dataset.toml, e.g. raw_topic)."""
     return write_catalog(
         schemas_dir,
         EVENTS_V1,
         EVENTS_V2,
         dataset="events",
         key_field="event_id",
-        compatibility="NONE",
+        **settings,
     )
 
 
