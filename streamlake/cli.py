@@ -317,7 +317,10 @@ def schemas_codegen(ctx: Context, out: Path, check: bool) -> None:
     with errors_mapped():
         module = generate(ctx.catalog())
     if check:
-        differences = stale(out, module)
+        try:
+            differences = stale(out, module)
+        except OSError as exc:
+            fail(f"cannot read {out}: {exc.strerror}; check --out", EXIT_USAGE)
         for line in differences:
             click.echo(line, err=True)
         if differences:

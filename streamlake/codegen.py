@@ -137,12 +137,15 @@ def generate(catalog: Catalog) -> str:
 
 
 def stale(path: Path, fresh: str) -> list[str]:
-    """What differs between the module at `path` and `fresh`, one line per
-    class (empty when current). Formatting and comments do not count."""
+    """What differs between the module at `path` and `fresh`, a line per
+    class and the lines that differ (empty when current). Formatting and
+    comments do not count. OSError when `path` cannot be read."""
     try:
         current = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return [f"{path} does not exist"]
+    except UnicodeDecodeError:
+        return [f"{path} is not UTF-8 text"]
     try:
         old = _classes(ast.parse(current))
     except SyntaxError as exc:
@@ -333,7 +336,7 @@ def _identifier(name: str) -> str:
     underscore, a leading double underscore (name mangling) becomes one."""
     if name.startswith("__"):
         name = "_" + name.lstrip("_")
-    return f"{name}_" if keyword.iskeyword(name) or keyword.issoftkeyword(name) else name
+    return f"{name}_" if keyword.iskeyword(name) else name
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -412,7 +415,12 @@ class _Module:
             (c for c in self.classes if c.definition.schema["type"] == "enum"), key=_by_name
         )
         records = sorted(
-            (c for c in self.classes if c.version is None and c not in enums), key=_by_name
+            (
+                c
+                for c in self.classes
+                if c.version is None and c.definition.schema["type"] != "enum"
+            ),
+            key=_by_name,
         )
         versions = [c for c in self.classes if c.version is not None]
         enum_names = {c.name for c in enums}
@@ -464,18 +472,19 @@ class _Module:
         title = c.definition.fullname
         if c.version is not None:
             title = f"{c.version.dataset} v{c.version.version}: {title}"
+        taken = set(_RESERVED_FIELDS)
+        py_names = [_unique(_identifier(str(f["name"])), taken) for f in schema["fields"]]
+        ctx = _Names(self, set(py_names))
         doc = _docstring(schema.get("doc"), title)
         head = [*doc, ""] if doc else []
         if c.version is not None:
             self.used.add("ClassVar")
             head += [
-                f"__streamlake_dataset__: ClassVar[str] = {json.dumps(c.version.dataset)}",
-                f"__streamlake_version__: ClassVar[int] = {c.version.version}",
+                f"__streamlake_dataset__: ClassVar[{ctx.ref('str')}] = "
+                + json.dumps(c.version.dataset),
+                f"__streamlake_version__: ClassVar[{ctx.ref('int')}] = {c.version.version}",
                 "",
             ]
-        taken = set(_RESERVED_FIELDS)
-        py_names = [_unique(_identifier(str(f["name"])), taken) for f in schema["fields"]]
-        ctx = _Names(self, set(py_names))
         body = []
         for f, py in zip(schema["fields"], py_names, strict=True):
             annotation = self._annotation(scope, f["type"], c.definition.namespace, ctx)
@@ -497,7 +506,7 @@ class _Module:
                 if py != f["name"]:
                     args.append(f"metadata={{{json.dumps(AVRO_NAME)}: {json.dumps(f['name'])}}}")
                 line += f" = {ctx.ref('field')}({', '.join(args)})"
-            elif default is not None and "(" in default:
+            elif default is not None and _is_call(default):
                 # A call as a plain default reads as evaluated per instance (RUF009).
                 line += f" = {ctx.ref('field')}(default={default})"
             elif default is not None:
@@ -678,6 +687,10 @@ class _Names:
 
 def _by_name(c: _Class) -> str:
     return c.name
+
+
+def _is_call(expression: str) -> bool:
+    return isinstance(ast.parse(expression, mode="eval").body, ast.Call)
 
 
 def _import_order(name: str) -> tuple[int, str]:

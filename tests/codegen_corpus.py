@@ -94,7 +94,10 @@ def events_schema(address: dict[str, Any]) -> dict[str, Any]:
                     {
                         "type": "record",
                         "name": "Card",
-                        "fields": [{"name": "number", "type": "string"}],
+                        "fields": [
+                            {"name": "number", "type": "string"},
+                            {"name": "type", "type": "string", "default": "visa"},
+                        ],
                     },
                     {
                         "type": "record",

@@ -261,6 +261,8 @@ def test_a_python_object_of_the_corpus_maps_to_its_natural_json_under_avro_names
     assert list(plain) == [f["name"] for f in EVENTS_V1["fields"]]
     assert plain["lines"][0] == {"sku": "A", "qty": 2, "from": "app"}
     assert plain["class"] == "x" and plain["status"] == "class"
+    # A soft keyword is a valid name: not renamed.
+    assert [f.name for f in dataclasses.fields(events.Card)] == ["number", "type"]
     assert json.loads(json.dumps(plain, default=_natural)) == SAMPLE_JSON
 
 
