@@ -195,6 +195,8 @@ def events_schema(address: dict[str, Any]) -> dict[str, Any]:
             {"name": "int", "type": "int", "default": 0},
             {"name": "Address", "type": ["null", "Address"], "default": None},
             {"name": "class", "type": "string", "default": "x"},
+            {"name": "__secret", "type": "string", "default": "s"},
+            {"name": "ClassVar", "type": "int", "default": 0},
         ],
     }
 
@@ -311,5 +313,7 @@ SAMPLE_JSON: dict[str, Any] = {
     "int": 7,
     "Address": {"street": "2 Rue", "zip": None},
     "class": "x",
+    "__secret": "s",
+    "ClassVar": 0,
 }
 SAMPLE_JSON_TEXT = json.dumps(SAMPLE_JSON, ensure_ascii=False)

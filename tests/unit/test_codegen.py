@@ -261,6 +261,8 @@ def test_a_python_object_of_the_corpus_maps_to_its_natural_json_under_avro_names
     assert list(plain) == [f["name"] for f in EVENTS_V1["fields"]]
     assert plain["lines"][0] == {"sku": "A", "qty": 2, "from": "app"}
     assert plain["class"] == "x" and plain["status"] == "class"
+    # Name mangling and the ClassVar annotation would break these two names.
+    assert (sample_event(events)._secret, sample_event(events).ClassVar_) == ("s", 0)
     # A soft keyword is a valid name: not renamed.
     assert [f.name for f in dataclasses.fields(events.Card)] == ["number", "type"]
     assert json.loads(json.dumps(plain, default=_natural)) == SAMPLE_JSON
@@ -472,3 +474,31 @@ def test_codegen_configuration_mistakes_exit_2_with_one_line(in_tmp_catalog: Pat
         "error: cannot write no/such/dir/events.py: No such file or directory; "
         "choose another --out\n"
     )
+
+
+def test_a_nested_record_referring_to_the_top_level_one_is_a_class_per_version(
+    tmp_path: Path,
+) -> None:
+    item = {
+        "type": "record",
+        "name": "Item",
+        "fields": [{"name": "parent", "type": ["null", "Order"], "default": None}],
+    }
+    schema = {**ORDERS_V1, "fields": [*ORDERS_V1["fields"], {"name": "item", "type": item}]}
+    write_catalog(tmp_path, schema, schema)
+    module = generate(load_catalog(tmp_path))
+    assert "class Item:\n" in module and "class ItemOrdersV2:\n" in module
+    assert "    parent: OrdersV1 | None = None\n" in module
+    assert "    parent: OrdersV2 | None = None\n" in module
+
+
+def test_without_ruff_the_module_is_unformatted_but_the_same_for_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = load_catalog(write_corpus(tmp_path / "avro").parent)
+    formatted = tmp_path / "formatted.py"
+    formatted.write_text(generate(catalog))
+    monkeypatch.setattr("shutil.which", lambda *_args, **_kwargs: None)
+    unformatted = generate(catalog)
+    assert unformatted != formatted.read_text()
+    assert stale(formatted, unformatted) == []
