@@ -567,15 +567,7 @@ class _Module:
         (then a ``default_factory``)."""
         schema = _unwrap(schema)
         if isinstance(schema, list):
-            if not schema:
-                raise _BadDefault("an empty union has no value")
-            failure = _BadDefault("fits no branch")
-            for member in schema:
-                try:
-                    return self._default(scope, member, namespace, value, ctx)
-                except _BadDefault as exc:
-                    failure = exc
-            raise failure
+            schema = self._branch(scope, schema, namespace, value, ctx)
         expr = self._value(scope, schema, namespace, value, ctx)
         py = self._python_type(scope, schema, namespace)
         named = scope.named(schema, namespace)
@@ -588,11 +580,24 @@ class _Module:
             return ctx.ref("list" if expr == "[]" else "dict"), True
         return f"lambda: {expr}", True
 
+    def _branch(
+        self, scope: _Scope, union: list[Any], namespace: str, value: Any, ctx: _Names
+    ) -> Any:
+        """The member of `union` a default is for: the first (the spec's rule,
+        which the codec enforces too)."""
+        if not union:
+            raise _BadDefault("is for an empty union")
+        try:
+            self._value(scope, union[0], namespace, value, ctx)
+        except _BadDefault as exc:
+            raise _BadDefault(f"{exc}: a union's default is for its first branch") from None
+        return union[0]
+
     def _value(self, scope: _Scope, schema: Any, namespace: str, value: Any, ctx: _Names) -> str:
         """`value` (Avro's JSON form) as a Python expression of `schema`'s type."""
         schema = _unwrap(schema)
         if isinstance(schema, list):
-            return self._default(scope, schema, namespace, value, ctx)[0]
+            schema = self._branch(scope, schema, namespace, value, ctx)
         py = self._python_type(scope, schema, namespace)
         named = scope.named(schema, namespace)
         s = (

@@ -195,6 +195,26 @@ def events_schema(address: dict[str, Any]) -> dict[str, Any]:
             {"name": "int", "type": "int", "default": 0},
             {"name": "Address", "type": ["null", "Address"], "default": None},
             {"name": "class", "type": "string", "default": "x"},
+            {
+                "name": "box",
+                "type": {
+                    "type": "record",
+                    "name": "Box",
+                    "fields": [
+                        {
+                            "name": "items",
+                            "type": [{"type": "array", "items": "long"}, "null"],
+                            "default": [],
+                        }
+                    ],
+                },
+                "default": {"items": [1, 2]},
+            },
+            {
+                "name": "first_list",
+                "type": [{"type": "array", "items": "string"}, "null"],
+                "default": ["a"],
+            },
             {"name": "__secret", "type": "string", "default": "s"},
             {"name": "ClassVar", "type": "int", "default": 0},
         ],
@@ -313,6 +333,8 @@ SAMPLE_JSON: dict[str, Any] = {
     "int": 7,
     "Address": {"street": "2 Rue", "zip": None},
     "class": "x",
+    "box": {"items": [1, 2]},
+    "first_list": ["a"],
     "__secret": "s",
     "ClassVar": 0,
 }

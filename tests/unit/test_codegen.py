@@ -260,7 +260,8 @@ def test_defaults_come_from_the_schema_and_mutable_ones_are_fresh_per_instance(
     assert a.matrix == [{"a": [1.5, 2.0]}]
     assert a.lines[1] == events.Line(sku="B", qty=1, from_="web")
     assert a.class_ == "x"
-    assert a.matrix is not b.matrix and a.home is not b.home
+    assert a.box == events.Box(items=[1, 2]) and a.first_list == ["a"]
+    assert a.matrix is not b.matrix and a.home is not b.home and a.box is not b.box
     assert events.EventsV1.__dataclass_fields__["tags"].default_factory() == []
 
 
@@ -352,6 +353,18 @@ def test_generation_is_deterministic_whatever_the_catalog_order() -> None:
     catalog = load_catalog(ROOT / "avro")
     reversed_catalog = Catalog(catalog.root, dict(reversed(list(catalog.datasets.items()))))
     assert generate(catalog) == generate(reversed_catalog) == generate(load_catalog(ROOT / "avro"))
+
+
+def test_a_union_default_for_another_than_the_first_branch_is_a_catalog_error(
+    tmp_path: Path,
+) -> None:
+    late = {"name": "n", "type": ["null", "string"], "default": "x"}
+    write_catalog(tmp_path, {**ORDERS_V1, "fields": [*ORDERS_V1["fields"], late]})
+    with pytest.raises(
+        CatalogError,
+        match=r'Order.n: default "x" is not null: a union\'s default is for its first branch',
+    ):
+        generate(load_catalog(tmp_path))
 
 
 def test_a_default_that_does_not_fit_its_field_is_a_catalog_error_naming_the_field(
