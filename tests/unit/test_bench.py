@@ -16,6 +16,7 @@ from benchmark.contenders import CONTENDERS, DEFAULT_CONTENDERS
 from benchmark.report import Report, ScenarioResult, render
 from benchmark.results import Row, summarize
 from benchmark.scenarios import DEFAULT_SCENARIOS, SCENARIOS
+from benchmark.scenarios.async_tasks import LagMonitor
 from benchmark.scenarios.base import RATE, Column
 from benchmark.scenarios.http import hey_summary
 from benchmark.targets import TARGETS, Target, evaluate
@@ -229,3 +230,12 @@ def test_scripts_bench_help_lists_the_scenarios():
 
     assert done.returncode == 0, done.stderr
     assert all(name in done.stdout for name in SCENARIOS)
+
+
+def test_the_lag_monitor_reports_its_p99_maximum_and_spikes_above_100_ms():
+    monitor = LagMonitor()
+    monitor.samples_ms = [0.5] * 98 + [150.0, 101.0]
+
+    lag = monitor.stop()
+
+    assert lag == {"lag_p99_ms": 150.0, "lag_max_ms": 150.0, "lag_spikes": 2.0}

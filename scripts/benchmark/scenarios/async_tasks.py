@@ -165,8 +165,11 @@ class AsyncTasks(Scenario):
         row.metrics = {k: v for k, v in row.detail.items() if k.startswith("lag_")}
         if not outage and "elapsed_s" in row.detail:
             row.metrics["events_per_s"] = n / row.detail["elapsed_s"]
-        # What the tasks were told was produced must be in the topic, no more, no less.
-        row.expected = row.detail.get("outcomes", {}).get("produced", 0 if outage else n)
+        if not outage and row.detail.get("errors"):
+            row.error = f"awaits failed with the broker up: {row.detail['errors']}"
+        # Every event with the broker up; with it stopped, what the tasks were
+        # told was produced: in the topic, no more, no less.
+        row.expected = row.detail.get("outcomes", {}).get("produced", 0) if outage else n
         row.counted, row.dlq_counted = broker.count(raw), broker.count(dlq)
         return row
 

@@ -25,7 +25,8 @@ def threaded(spec: Spec) -> dict[str, Any]:
     producer = work.streamlake_producer(spec)
     dataset = PAYLOADS[spec["variant"]].dataset
     work.streamlake_ready(producer, spec["topic"])
-    shares = [list(events(spec["variant"], n))[i::threads] for i in range(threads)]
+    stream = list(events(spec["variant"], n))
+    shares = [stream[i::threads] for i in range(threads)]
     samples: list[list[int]] = [[] for _ in range(threads)]
     start = threading.Barrier(threads + 1)
     outcomes: dict[str, int] = {}
