@@ -185,9 +185,13 @@ def streamlake_producer(spec: Spec) -> Any:
 
 
 def streamlake_ready(producer: Any, topic: str) -> None:
-    """The library's own librdkafka producer warmed up like the others'."""
+    """The library's own librdkafka producer warmed up like the others': the
+    first `_producer` down the chain that answers list_topics (the async
+    producer wraps an IngestionProducer, which wraps librdkafka's)."""
     client = getattr(producer, "_producer", None)
-    if client is not None and hasattr(client, "list_topics"):
+    while client is not None and not hasattr(client, "list_topics"):
+        client = getattr(client, "_producer", None)
+    if client is not None:
         ready(client, topic)
     else:
         time.sleep(0.3)
