@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, ClassVar
@@ -56,7 +57,7 @@ class Contender:
 
     def destination(self, variant: str, rep: int) -> tuple[str, str | None, dict[str, Any]]:
         """(topic, DLQ topic or None, spec extras): fresh topics for this run."""
-        slug = self.name.replace(" ", "-").strip("()")
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", self.name).strip("-")  # a valid topic name part
         if not self.streamlake:
             return self.ctx.broker.topic(variant, slug, f"r{rep}"), None, {}
         catalog, raw, dlq = self.ctx.broker.catalog(self.ctx.tmp, variant, slug, f"r{rep}")

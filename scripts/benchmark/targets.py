@@ -208,13 +208,19 @@ def evaluate(scenario: str, target: Target, metrics: Metrics) -> Verdict:
 
 
 def evaluate_all(measured: Mapping[str, Metrics]) -> list[Verdict]:
-    """Every target of every scenario that ran, in the table's order."""
+    """Every target of every scenario that ran, in the table's order, except
+    those of which no side ran at all (a payload or contender not selected)."""
     return [
         evaluate(scenario, target, measured[scenario])
         for scenario, targets in TARGETS.items()
         if scenario in measured
         for target in targets
+        if any(subject in measured[scenario] for subject in _subjects(target))
     ]
+
+
+def _subjects(target: Target) -> tuple[str, ...]:
+    return (target.subject,) if target.per is None else (target.subject, target.per[0])
 
 
 def _median(metrics: Metrics, subject: str, metric: str) -> float | None:

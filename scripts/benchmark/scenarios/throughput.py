@@ -7,7 +7,7 @@ import pstats
 from typing import ClassVar
 
 from benchmark import work
-from benchmark.contenders import Contender, StreamlakeBulk, selected
+from benchmark.contenders import Contender, selected
 from benchmark.context import Context
 from benchmark.process import run_worker
 from benchmark.results import Row, Summary
@@ -57,12 +57,11 @@ class Throughput(Scenario):
         profiling slows Python code down (its rate is not reported)."""
         assert self.ctx.options.profile is not None
         text = ""
-        bulk = StreamlakeBulk(self.ctx)
         for variant in self.ctx.options.variants:
-            topic, _, extra = bulk.destination(variant, 0)
+            catalog, topic, _ = self.ctx.broker.catalog(self.ctx.tmp, variant, "profile")
             stats_file = self.ctx.tmp / f"bulk-{variant}.prof"
             n = self.ctx.sizes.events
-            spec = self.ctx.spec(variant, topic, n, profile=str(stats_file), **extra)
+            spec = self.ctx.spec(variant, topic, n, profile=str(stats_file), catalog=str(catalog))
             run_worker(work.bulk, spec).result()
             out = io.StringIO()
             pstats.Stats(str(stats_file), stream=out).sort_stats("tottime").print_stats(25)
