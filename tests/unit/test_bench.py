@@ -246,3 +246,29 @@ def test_the_lag_monitor_reports_its_p99_maximum_and_spikes_above_100_ms():
     lag = monitor.stop()
 
     assert lag == {"lag_p99_ms": 150.0, "lag_max_ms": 150.0, "lag_spikes": 2.0}
+
+
+def test_every_target_names_subjects_its_scenario_measures():
+    from benchmark.scenarios import async_tasks, http, latency, threads
+
+    measured = {
+        "latency": {latency.NAIVE, latency.STREAMLAKE},
+        "rss": {"streamlake CLI N", "streamlake CLI 10N", "naive script 10N"},
+        "threads": {threads.ONE, threads.MANY},
+        "asyncio": {async_tasks.SYNC, async_tasks.ASYNC, async_tasks.OUTAGE},
+        "http": {
+            http.LIBRARY,
+            http.BATCH,
+            http.STREAM_N,
+            http.STREAM_10N,
+            http.CLI_10N,
+            http.SINGLE.format(1, ""),
+        },
+    }
+    labels = {contender.label for contender in CONTENDERS.values()}
+    measured["throughput"] = {f"{v}/{label}" for v in ("orders", "1k") for label in labels}
+
+    for scenario, targets_of in TARGETS.items():
+        for target in targets_of:
+            sides = {target.subject} | ({target.per[0]} if target.per else set())
+            assert sides <= measured[scenario], (scenario, target.label)
