@@ -91,7 +91,7 @@ def verdict_dict(verdict: Verdict) -> dict[str, Any]:
 
 
 # --- rendering --------------------------------------------------------------------
-SUBJECT_WIDTH = 34
+SUBJECT_WIDTH = 40
 
 
 def render(report: Report) -> str:
