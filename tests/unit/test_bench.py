@@ -272,3 +272,48 @@ def test_every_target_names_subjects_its_scenario_measures():
         for target in targets_of:
             sides = {target.subject} | ({target.per[0]} if target.per else set())
             assert sides <= measured[scenario], (scenario, target.label)
+
+
+FAKE_WORKER = """
+import json, sys
+print("ready", flush=True)
+assert sys.stdin.readline() == "go\\n"
+print(json.dumps({"outcomes": {}, "lag_spikes": 0.0}))
+"""
+
+
+def test_the_broker_is_stopped_between_ready_and_go_and_started_again(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    from benchmark.scenarios import async_tasks
+
+    calls: list[str] = []
+    script = tmp_path / "worker.py"
+    script.write_text(FAKE_WORKER)
+    monkeypatch.setattr(async_tasks, "worker_command", lambda *_: [sys.executable, str(script)])
+    ctx = SimpleNamespace(options=SimpleNamespace(broker_control=tmp_path))
+    scenario = async_tasks.AsyncTasks(ctx)  # type: ignore[arg-type]
+    monkeypatch.setattr(scenario, "stack", calls.append)
+
+    result = scenario.run_with_broker_stopped({"outage_s": 1})
+
+    assert result == {"outcomes": {}, "lag_spikes": 0.0}
+    assert calls == ["stop", "start"]
+
+
+def test_a_worker_that_never_gets_ready_leaves_the_broker_alone(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    from benchmark.scenarios import async_tasks
+
+    calls: list[str] = []
+    monkeypatch.setattr(
+        async_tasks, "worker_command", lambda *_: [sys.executable, "-c", "raise SystemExit(3)"]
+    )
+    ctx = SimpleNamespace(options=SimpleNamespace(broker_control=tmp_path))
+    scenario = async_tasks.AsyncTasks(ctx)  # type: ignore[arg-type]
+    monkeypatch.setattr(scenario, "stack", calls.append)
+
+    with pytest.raises(RuntimeError, match="did not get ready"):
+        scenario.run_with_broker_stopped({"outage_s": 1})
+    assert calls == []

@@ -195,20 +195,23 @@ class AsyncTasks(Scenario):
                 text=True,
             )
             assert proc.stdin is not None and proc.stdout is not None
+            stopped = False
             try:
                 if proc.stdout.readline().strip() != "ready":
                     raise RuntimeError("the asyncio worker did not get ready")
                 self.stack("stop")
+                stopped = True
                 proc.stdin.write("go\n")
                 proc.stdin.flush()
                 out, _ = proc.communicate(timeout=spec["outage_s"] + 120)
             finally:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
-                self.stack("start")
+                if stopped:
+                    self.stack("start")
             if proc.returncode != 0:
                 err.seek(0)
-                raise RuntimeError(f"exit {proc.returncode}: {err.read()[-3000:]!r}")
+                raise RuntimeError(f"exit {proc.returncode}: {err.read()[-3000:].decode()}")
         result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
         return result
 
