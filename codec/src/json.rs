@@ -269,7 +269,9 @@ impl<'c, 'a> Container<'c, 'a> {
             let s = cx.out.len();
             if root && cx.key_field == Some(fi) {
                 let raw: &'a RawValue = map.next_value()?;
-                with_scalar(raw.get(), |sc| cx.take_key(&sc)).map_err(abort)?;
+                // A tagged key ({"string": "ORD-1"}) is read inside its tag.
+                let key_raw = raw.tagged().map_or(raw, |(_, inner)| inner);
+                with_scalar(key_raw.get(), |sc| cx.take_key(&sc)).map_err(abort)?;
                 encode_raw(cx, field.node, raw).map_err(abort)?;
             } else {
                 map.next_value_seed(NodeSeed {
