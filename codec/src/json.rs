@@ -237,7 +237,15 @@ impl<'c, 'a> Container<'c, 'a> {
         let cx = self.cx;
         let n = rec.fields.len();
         let start = cx.out.len();
-        let mut slots = vec![(usize::MAX, 0usize); n];
+        // Where each field was written; on the stack for common widths.
+        let mut stack = [(usize::MAX, 0usize); 32];
+        let mut heap = Vec::new();
+        let slots: &mut [(usize, usize)] = if n <= stack.len() {
+            stack.get_mut(..n).unwrap_or_default()
+        } else {
+            heap.resize(n, (usize::MAX, 0usize));
+            &mut heap
+        };
         let mut in_order = true;
         let mut next = 0;
         let root = cx.is_root();
@@ -284,7 +292,7 @@ impl<'c, 'a> Container<'c, 'a> {
                 *slot = (s, cx.out.len());
             }
         }
-        cx.finish_record(rec, start, &slots, in_order)
+        cx.finish_record(rec, start, slots, in_order)
             .map_err(abort)
     }
 
