@@ -238,7 +238,7 @@ impl<'c, 'a> Container<'c, 'a> {
         let n = rec.fields.len();
         let start = cx.out.len();
         // Where each field was written; on the stack for common widths.
-        let mut stack = [(usize::MAX, 0usize); 32];
+        let mut stack = [(usize::MAX, 0usize); 16];
         let mut heap = Vec::new();
         let slots: &mut [(usize, usize)] = if n <= stack.len() {
             stack.get_mut(..n).unwrap_or_default()
@@ -292,8 +292,7 @@ impl<'c, 'a> Container<'c, 'a> {
                 *slot = (s, cx.out.len());
             }
         }
-        cx.finish_record(rec, start, slots, in_order)
-            .map_err(abort)
+        cx.finish_record(rec, start, slots, in_order).map_err(abort)
     }
 
     fn map<A: MapAccess<'a>>(self, values: NodeId, mut map: A) -> Result<(), A::Error> {
