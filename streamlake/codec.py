@@ -65,7 +65,9 @@ class Codec:
                 return self._encoder.encode_object(_dataclass_dict(event))
             model_dump = getattr(event, "model_dump", None)
             if callable(model_dump):
-                return self._encoder.encode_object(model_dump(mode="json"))
+                # mode="python" keeps bytes, datetime, Decimal, UUID as objects;
+                # mode="json" would turn bytes into text the codec reads as base64.
+                return self._encoder.encode_object(model_dump(mode="python"))
         except EncodeError as exc:
             raise InvalidEventError(ErrorType(exc.kind), exc.message) from exc
         raise TypeError(
