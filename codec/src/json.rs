@@ -285,7 +285,8 @@ impl<'a> Visitor<'a> for Textual<'_, 'a> {
     }
 
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
-        self.take(Scalar::Container, || v.to_string())
+        // Debug keeps the fraction (`1.0`), as the JSON text had it.
+        self.take(Scalar::Container, || format!("{v:?}"))
     }
 
     fn visit_seq<A: SeqAccess<'a>>(self, mut seq: A) -> Result<(), A::Error> {

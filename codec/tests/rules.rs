@@ -131,6 +131,10 @@ fn ints_take_integers_only() {
     assert!(refused(&e, "true").message().contains("got true"));
     assert!(refused(&e, "2147483648").message().contains("out of range"));
     assert!(refused(&e, r#""1""#).message().contains(r#"got "1""#));
+    let s = natural(r#""string""#);
+    assert!(refused(&s, "1.0")
+        .message()
+        .contains("v: expected string, got 1.0"));
 }
 
 #[test]
