@@ -213,9 +213,9 @@ class IngestionProducer:
         text event; None means the dataset's configured one.
         """
         route = self._route_for(dataset, version, json_encoding)
-        waiter = SyncWaiter()
-        # Waiting announced before sending: the poll thread then sends the
-        # record at once instead of after linger.ms.
+        waiter = SyncWaiter(lead=True)
+        # Waiting announced before sending: whoever serves the queue then
+        # sends the record at once instead of after linger.ms.
         with self._engine.waiting():
             pending = self._submit(route, event, waiter)
             self._engine.wait(pending, waiter)
