@@ -85,8 +85,7 @@ def _without(field):
     return make
 
 
-MISSING_KEY = "order_id: the key field is {}; every orders event needs its business id"
-LOTS = "amount: expected double, got string 'lots'"
+LOTS = 'amount: expected double, got "lots"'
 # id: (event from `order`, version, error type, message, key, original kept,
 #      original_encoding); `original` None means the event itself.
 DEAD_LETTERS = {
@@ -94,8 +93,7 @@ DEAD_LETTERS = {
         lambda order: "{nope",
         None,
         ErrorType.INVALID_JSON,
-        "not valid JSON: Expecting property name enclosed in double quotes: "
-        "line 1 column 2 (char 1)",
+        "not valid JSON: key must be a string at line 1 column 2",
         None,
         "{nope",
         "text",
@@ -104,7 +102,7 @@ DEAD_LETTERS = {
         _without("order_id"),
         None,
         ErrorType.MISSING_FIELD,
-        MISSING_KEY.format("missing"),
+        "order_id: missing: the record key is required",
         None,
         None,
         "json",
@@ -113,7 +111,7 @@ DEAD_LETTERS = {
         lambda order: order(""),
         None,
         ErrorType.MISSING_FIELD,
-        MISSING_KEY.format("empty"),
+        "order_id: the record key must not be empty",
         None,
         None,
         "json",
@@ -122,7 +120,7 @@ DEAD_LETTERS = {
         _without("customer_id"),
         None,
         ErrorType.MISSING_FIELD,
-        "customer_id: required by orders v2 but missing",
+        "customer_id: missing: a required field (no default)",
         b"ORD-no-customer",
         None,
         "json",
@@ -149,7 +147,7 @@ DEAD_LETTERS = {
         lambda order: order("ORD-coupon", coupon="SAVE10"),
         None,
         ErrorType.SCHEMA_VALIDATION,
-        "coupon: not a field of orders v2",
+        "coupon: not a field of io.streamlake.orders.Order",
         b"ORD-coupon",
         None,
         "json",
@@ -158,7 +156,7 @@ DEAD_LETTERS = {
         lambda order: '[1, 2, "three"]',
         None,
         ErrorType.SCHEMA_VALIDATION,
-        "expected a JSON object, got array [1, 2, 'three']",
+        "expected a JSON object, got array",
         None,
         "parsed",
         "json",
@@ -205,10 +203,8 @@ def test_each_kind_of_invalid_event_is_one_dlq_record_and_nothing_raw(
     assert body["original_truncated"] is False
     text = kept if encoding == "text" else json.dumps(kept, ensure_ascii=False)
     assert body["original_size_bytes"] == len(text.encode())
-    if error_type is ErrorType.INVALID_JSON:
-        assert "JSONDecodeError" in body["error"]["stacktrace"]
-    else:
-        assert body["error"]["stacktrace"] is None
+    # The codec's own error is the cause: its traceback says nothing more.
+    assert body["error"]["stacktrace"] is None
     if pinned:
         assert body["metadata"]["schema_version"] == "v2"
         assert body["metadata"]["schema_id"] == str(producer.registrations[1].schema_id)
@@ -226,7 +222,7 @@ def test_bytes_that_are_not_utf8_are_dead_lettered_as_invalid_json_in_base64(
 
     body = record.json()
     assert body["error"]["type"] == "invalid_json"
-    assert body["error"]["message"].startswith("not UTF-8 text: ")
+    assert body["error"]["message"].startswith("not valid UTF-8: ")
     assert body["original_encoding"] == "base64"
     assert body["original"] == base64.b64encode(raw).decode()
     assert body["original_size_bytes"] == len(raw)

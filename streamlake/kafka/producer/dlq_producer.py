@@ -13,7 +13,8 @@ The record value::
 
     {
       "original": <the payload as received: the JSON value when it parsed,
-                   else the raw text; base64 when it was not UTF-8>,
+                   else the raw text; base64 when it was not UTF-8; a Python
+                   object in its JSON form ("python", see `_json_form`)>,
       "original_encoding": "json" | "python" | "text" | "base64" | "repr",
       "original_truncated": false,        # true when cut to fit (see below)
       "original_size_bytes": 123,
@@ -48,6 +49,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from streamlake._codec import EncodeError
 from streamlake.catalog import Dataset
 from streamlake.errors import InvalidEventError, KafkaDeliveryError
 from streamlake.kafka.producer._encoding import Clock, parse_json
@@ -220,7 +222,7 @@ def _jsonable(value: object) -> object:
 
 def _stacktrace(error: BaseException) -> str | None:
     cause = error.__cause__
-    if cause is None:
+    if cause is None or isinstance(cause, EncodeError):  # the message says it all
         return None
     text = "".join(traceback.format_exception(cause))
     return text if len(text) <= STACKTRACE_MAX_CHARS else "..." + text[-STACKTRACE_MAX_CHARS:]
