@@ -5,9 +5,9 @@ delivery callback that runs in whichever thread calls ``poll()`` or
 ``flush()``. Here one thread does that for all the producer's librdkafka
 clients (the raw and the dead-letter one), for every caller: it builds each
 event's `ProduceResult`, counts it, logs it, and tells the event's `Waiter`
-(a blocked thread, or an asyncio loop). Callers never poll or flush to wait
-for their own record: ``flush()`` waits for the whole queue, so concurrent
-callers used to wait for each other's records.
+(a blocked thread, or an asyncio loop). Callers never flush to wait for
+their own record while others are served: ``flush()`` waits for the whole
+queue, so concurrent callers used to wait for each other's records.
 
 Latency. librdkafka holds a record back for ``linger.ms`` (5 ms) to batch it
 with others, and has no per-record "send now"; only a running ``flush()``
@@ -16,7 +16,7 @@ for a record, the poll thread serves the queue with short ``flush()`` calls
 (`NUDGE_S`) instead of ``poll()``: a lone awaited record goes out at once,
 while bulk producing, which waits on nobody's single record, keeps its
 batches. Measured on the shared stack (500 sequential produce-and-wait,
-README "Threads and latency"): poll thread with ``poll()`` 6.9 ms median
+README "Threads, and the latency of a single event"): poll thread with ``poll()`` 6.9 ms median
 (the linger), ``flush(0)`` nudges 6.6 ms (the broker thread wakes after the
 flush flag is gone), ``linger.ms=0`` 0.59 ms but bulk rate lower, flush while
 waiting 0.52 ms, today's caller-side flush 0.55 ms.
@@ -24,7 +24,8 @@ waiting 0.52 ms, today's caller-side flush 0.55 ms.
 A caller of ``produce()`` that finds nobody serving the queue serves it
 itself (short ``flush()`` calls, under the same lock) until its own record
 is complete: a lone caller's record then takes no hand-off to the poll
-thread and back, as fast as the caller-side flush it replaces.
+thread and back (measured as fast as the caller-side flush it replaces,
+within the noise of a loaded machine).
 
 Thread safety: results and `counts` are written only by whoever holds the
 serving lock (the poll thread, a caller serving for its own record, or the
