@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from typing import Any
 
@@ -78,7 +79,6 @@ JSON_TEXTS = [
     "Infinity",
     '"text"',
     "12",
-    "1e999",
     '{"a": 1}x',
 ]
 
@@ -109,3 +109,22 @@ def test_parse_json_round_trips_like_json_loads(value):
     text = json.dumps(value)
 
     assert parse_json(text.encode()) == json.loads(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"a": 1, "a": 2}', "duplicate key 'a'"),
+        ("1e999", "1e999 cannot be held exactly as a double"),
+        ("[1.00000000000000000001]", "1.00000000000000000001 cannot be held exactly"),
+    ],
+)
+def test_json_a_python_value_would_not_hold_exactly_is_refused_so_the_dlq_keeps_the_text(
+    text, reason
+):
+    with pytest.raises(InvalidEventError, match=re.escape(reason)):
+        parse_json(text)
+
+
+def test_numbers_a_double_holds_exactly_parse_whatever_their_spelling():
+    assert parse_json("[1.50, 0.1, 2e3, -0.0]") == [1.5, 0.1, 2000.0, -0.0]

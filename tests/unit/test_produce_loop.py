@@ -393,3 +393,18 @@ def test_json_encoding_picks_the_dialect_and_an_unknown_one_is_a_configuration_e
         producer.produce("orders", tagged, json_encoding="xml")
     untagged = producer.produce("orders", json.dumps(order(2)), json_encoding="avro")
     assert untagged.outcome is Outcome.DLQ  # avro's JSON encoding tags non-null unions
+
+
+def test_a_dead_lettered_json_text_python_would_change_is_kept_as_the_text_received(
+    make_fake_producer,
+):
+    producer = make_fake_producer()
+    _, dlq = clients(producer)
+    text = json.dumps(order(1))[:-1] + ', "amount": 2.5}'  # a duplicate key
+
+    result = producer.produce("orders", text)
+
+    assert result.outcome is Outcome.DLQ
+    ((_, _, value, _),) = dlq.records
+    body = json.loads(value)
+    assert (body["original_encoding"], body["original"]) == ("text", text)

@@ -9,8 +9,10 @@ when an event is dead-lettered, to keep a JSON text's value in the DLQ record.
 from __future__ import annotations
 
 import json
+import math
 import os
 from datetime import UTC, datetime
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
@@ -21,12 +23,33 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+def _exact_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or Decimal(repr(value)) != Decimal(text):
+        raise ValueError(f"{text} cannot be held exactly as a double")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in value:
+            raise ValueError(f"duplicate key {key!r}")
+        value[key] = item
+    return value
+
+
+_DECODER = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=_exact_float, object_pairs_hook=_unique_keys
+)
 """Built once: json.loads(text, parse_constant=...) builds a decoder per call (~1.2 us)."""
 
 
 def parse_json(text: str | bytes | bytearray) -> Any:
-    """Strict JSON: NaN and Infinity (which Python accepts) are rejected."""
+    """Strict, lossless JSON: NaN and Infinity (which Python accepts) are
+    rejected, and so is what a Python value would not hold exactly (a
+    duplicate key, a number beyond a double's range or precision), so the
+    DLQ keeps such a text as received rather than a changed value."""
     try:
         # Decode explicitly: json.loads would also guess UTF-16 and UTF-32.
         if isinstance(text, bytes | bytearray):
