@@ -15,6 +15,7 @@ from typing import Protocol
 
 from streamlake._codec import EncodeError, Encoder
 from streamlake.errors import ErrorType, InvalidEventError
+from streamlake.typed_events import event_dict
 
 
 class SchemaSource(Protocol):
@@ -62,10 +63,12 @@ class Codec:
             if isinstance(event, type):
                 raise TypeError(f"an event must be an instance, not the class {event.__name__}")
             if dataclasses.is_dataclass(event) and not isinstance(event, type):
-                return self._encoder.encode_object(dataclasses.asdict(event))
+                return self._encoder.encode_object(event_dict(event))
             model_dump = getattr(event, "model_dump", None)
             if callable(model_dump):
-                return self._encoder.encode_object(model_dump(mode="json"))
+                # mode="python" keeps bytes, datetime, Decimal, UUID as objects;
+                # mode="json" would turn bytes into text the codec reads as base64.
+                return self._encoder.encode_object(model_dump(mode="python"))
         except EncodeError as exc:
             raise InvalidEventError(ErrorType(exc.kind), exc.message) from exc
         raise TypeError(

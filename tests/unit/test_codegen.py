@@ -35,7 +35,7 @@ from codegen_corpus import (
 from streamlake.catalog import Catalog, SchemaVersion, load_catalog
 from streamlake.codec import Codec
 from streamlake.codegen import generate, stale, version_class_name
-from streamlake.errors import CatalogError, InvalidEventError
+from streamlake.errors import CatalogError
 from streamlake.typed_events import event_dataset, event_dict
 
 pytestmark = pytest.mark.filterwarnings("ignore::avro.errors.IgnoredLogicalType")
@@ -576,12 +576,6 @@ def test_the_corpus_instance_encodes_to_the_bytes_of_its_natural_json(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=InvalidEventError,
-    reason="codec.py converts dataclasses with dataclasses.asdict, which keeps the Python "
-    "names of renamed fields (from_, class_); see /work/brief/CODEC_BUGS.md [codegen]",
-)
 def test_the_corpus_instance_itself_encodes_like_its_natural_json(
     events: ModuleType, generated: Path
 ) -> None:
