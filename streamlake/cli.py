@@ -387,6 +387,63 @@ def _result_writer(out: IO[str]) -> Callable[[int, ProduceResult], None]:
     return write
 
 
+# --- serve ---------------------------------------------------------------------
+@main.command()
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="TOML file: API keys, limits, per-dataset idempotency fields.",
+)
+@click.option(
+    "--host", metavar="ADDRESS", help="Bind address (127.0.0.1). [env: STREAMLAKE_HTTP_HOST]"
+)
+@click.option(
+    "--port", type=click.IntRange(1, 65535), help="Port (8080). [env: STREAMLAKE_HTTP_PORT]"
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Worker processes, one producer each (1). [env: STREAMLAKE_HTTP_WORKERS]",
+)
+@click.option(
+    "--insecure",
+    is_flag=True,
+    default=None,
+    help="Allow a non-loopback address without API keys. [env: STREAMLAKE_HTTP_INSECURE]",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    help="text, or one JSON object per line (text). [env: STREAMLAKE_HTTP_LOG_FORMAT]",
+)
+@click.option("--ssl-certfile", metavar="PEM", help="TLS certificate (with --ssl-keyfile).")
+@click.option("--ssl-keyfile", metavar="PEM", help="TLS private key.")
+@pass_context
+def serve(ctx: Context, /, config_file: Path | None, **flags: Any) -> None:
+    """Serve the HTTP ingestion API (see README: `streamlake serve`).
+
+    Settings: flags > STREAMLAKE_HTTP_* variables > --config file > defaults.
+
+    \b
+    Example:
+      streamlake serve --port 8080 --config streamlake.toml
+    """
+    from streamlake.http.server import serve as serve_http
+    from streamlake.http.settings import load_settings
+
+    with errors_mapped():
+        settings = load_settings(ctx.config(), config_file=config_file, flags=flags)
+        catalog = ctx.catalog()
+        registrations = register_catalog(settings.producer, catalog, registry=ctx.registry())
+    serve_http(
+        settings,
+        catalog=catalog,
+        registrations=registrations,
+        log_level=logging.getLevelName(logging.getLogger().level),
+    )
+
+
 # --- dlq -----------------------------------------------------------------------
 @main.group()
 def dlq() -> None:
