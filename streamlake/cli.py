@@ -429,19 +429,16 @@ def serve(ctx: Context, /, config_file: Path | None, **flags: Any) -> None:
     Example:
       streamlake serve --port 8080 --config streamlake.toml
     """
-    from streamlake.http.server import serve as serve_http
+    from streamlake.http import server
     from streamlake.http.settings import load_settings
 
+    log_level = logging.getLevelName(logging.getLogger().level)
     with errors_mapped():
         settings = load_settings(ctx.config(), config_file=config_file, flags=flags)
+        server.configure_logging(settings, log_level)
         catalog = ctx.catalog()
         registrations = register_catalog(settings.producer, catalog, registry=ctx.registry())
-    serve_http(
-        settings,
-        catalog=catalog,
-        registrations=registrations,
-        log_level=logging.getLevelName(logging.getLogger().level),
-    )
+    server.serve(settings, catalog=catalog, registrations=registrations, log_level=log_level)
 
 
 # --- dlq -----------------------------------------------------------------------

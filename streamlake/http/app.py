@@ -57,6 +57,10 @@ access_log = logging.getLogger("streamlake.http.access")
 _DRAIN_STREAM_REASON = (
     "the server is shutting down; send the lines after the last one read to another instance"
 )
+_CLOSE = (b"connection", b"close")
+_DRAIN_MIN_S = 1.0
+"""Draining lasts at least this long, so clients on idle keep-alive
+connections get a 503 with Connection: close rather than a closed socket."""
 _PURGE_WAIT_S = 3.0
 """After the producer is purged, how long answers may take to be written."""
 
@@ -176,8 +180,10 @@ class Service:
     async def drain(self) -> None:
         """Drain, then close the producer: every request gets an answer."""
         self.begin_drain()
+        started = time.monotonic()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.idle.wait(), self.settings.drain_timeout_s)
+        await asyncio.sleep(max(0.0, started + _DRAIN_MIN_S - time.monotonic()))
         if self.in_flight:
             log.error(
                 "draining: %d request(s) still in flight after %.0f s; purging the producer",
@@ -229,6 +235,8 @@ class _Gate:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if service.draining:  # no client should reuse this connection
+                    message["headers"] = [*message.get("headers", ()), _CLOSE]
             await send(message)
 
         producing = route == "produce" and scope["method"] == "POST"
@@ -237,9 +245,7 @@ class _Gate:
                 refusal = self._refusal()
                 if refusal is not None:
                     service.metrics.rejected.labels(refusal.slug).inc()
-                    await refusal.response({"Connection": "close"} if service.draining else None)(
-                        scope, receive, send_status
-                    )
+                    await refusal.response()(scope, receive, send_status)
                     return
                 service.enter()
                 service.metrics.in_flight.inc()

@@ -336,9 +336,10 @@ class ResultStream(Response):
         minimal: bool,
         ids_field: str | None,
     ) -> None:
-        super().__init__(None, 200, echo)
-        if minimal:
-            self.headers["Preference-Applied"] = "return=minimal"
+        # Not Response.__init__: it would announce the empty body's length.
+        self.status_code = 200
+        self.background = None
+        self.init_headers({**echo, "Preference-Applied": "return=minimal"} if minimal else echo)
         self.service = service
         self.dataset = dataset
         self.version = version

@@ -8,6 +8,7 @@ Each worker process builds its own app and producer from the same settings
 from __future__ import annotations
 
 import functools
+import logging.config
 
 import uvicorn
 
@@ -19,6 +20,15 @@ from streamlake.registry import Registration
 
 GRACEFUL_BACKSTOP_S = 5.0
 """uvicorn's own shutdown wait, after the app's drain has answered everything."""
+
+
+def configure_logging(settings: ServeSettings, level: str) -> None:
+    """This process's logging as the workers will have it (for startup)."""
+    logging.config.dictConfig(_log_config(settings, level))
+
+
+def _log_config(settings: ServeSettings, level: str) -> dict[str, object]:
+    return log_config(log_format=settings.log_format, level=level, access_log=settings.access_log)
 
 
 def serve(
@@ -47,9 +57,7 @@ def serve(
         http="httptools",
         lifespan="on",
         access_log=False,
-        log_config=log_config(
-            log_format=settings.log_format, level=log_level, access_log=settings.access_log
-        ),
+        log_config=_log_config(settings, log_level),
         ssl_certfile=settings.ssl_certfile or None,
         ssl_keyfile=settings.ssl_keyfile or None,
         timeout_graceful_shutdown=int(GRACEFUL_BACKSTOP_S),
