@@ -77,15 +77,38 @@ def parse_json(text: str | bytes | bytearray) -> Any:
 class ValueEncoder:
     """Validates and encodes records for one registered schema version."""
 
-    def __init__(self, version: SchemaVersion, schema_id: int) -> None:
+    def __init__(self, version: SchemaVersion, schema_id: int, *, key_field: str = "") -> None:
         self.version = version
         self.schema_id = schema_id
+        self.key_field = key_field
         self._parsed = cast(dict[str, Any], fastavro.parse_schema(dict(version.schema)))
         self._prefix = b"\x00" + schema_id.to_bytes(4, "big")
         fields = version.schema["fields"]
         self._fields = frozenset(f["name"] for f in fields)
         self._required = tuple(f["name"] for f in fields if "default" not in f)
         self._name = str(self._parsed["name"])
+
+    def encode_event(self, event: object) -> tuple[bytes, bytes]:
+        """The event's record value and key (its key field as UTF-8 text)."""
+        record = to_record(event)
+        key = self._key(record)
+        return self.encode(record), key
+
+    def _key(self, record: dict[str, Any]) -> bytes:
+        field = self.key_field
+        value = record.get(field)
+        if value is None or value == "" or isinstance(value, bool):
+            raise InvalidEventError(
+                ErrorType.MISSING_FIELD,
+                f"{field}: the key field is {'missing' if field not in record else 'empty'}; "
+                f"every {self.version.dataset} event needs its business id",
+            )
+        try:
+            return str(value).encode()
+        except UnicodeEncodeError as exc:
+            raise InvalidEventError(
+                ErrorType.SCHEMA_VALIDATION, f"{field}: the key is not valid Unicode text: {exc}"
+            ) from exc
 
     def encode(self, record: dict[str, Any]) -> bytes:
         # The writer coerces wrong types (true -> 1.0 for a double, 1.5 -> 1
@@ -271,16 +294,18 @@ def new_ingestion_id() -> str:
 
 class Clock:
     """`ingested_at` values: RFC 3339, UTC, millisecond precision. The text is
-    cached per millisecond, since bulk runs produce many events per tick."""
+    cached per millisecond, since bulk runs produce many events per tick; the
+    cache is one tuple, so threads sharing a clock never pair a millisecond
+    with another's text."""
 
     def __init__(self) -> None:
-        self._ms: int | None = None
-        self._text = b""
+        self._cached: tuple[int | None, bytes] = (None, b"")
 
     def now(self, time_ns: int) -> bytes:
         ms = time_ns // 1_000_000
-        if ms != self._ms:
+        cached_ms, text = self._cached
+        if ms != cached_ms:
             stamp = datetime.fromtimestamp(ms / 1000, UTC)
-            self._text = (stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z").encode()
-            self._ms = ms
-        return self._text
+            text = (stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z").encode()
+            self._cached = (ms, text)
+        return text
