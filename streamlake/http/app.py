@@ -43,12 +43,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from streamlake.catalog import Catalog
 from streamlake.http import openapi
 from streamlake.http._body import BodyLines
-from streamlake.http._producer import Producer
 from streamlake.http.auth import Authenticator
 from streamlake.http.metrics import Metrics
 from streamlake.http.problems import Problem
 from streamlake.http.produce import produce_events
 from streamlake.http.settings import ServeSettings
+from streamlake.kafka.producer.async_producer import AsyncIngestionProducer
 from streamlake.registry import Registration
 
 log = logging.getLogger(__name__)
@@ -65,17 +65,6 @@ _PURGE_WAIT_S = 3.0
 """After the producer is purged, how long answers may take to be written."""
 
 
-def _make_producer(service: Service) -> Producer:
-    from streamlake.kafka.producer.async_producer import (  # type: ignore[import-not-found]
-        AsyncIngestionProducer,
-    )
-
-    producer: Producer = AsyncIngestionProducer(
-        service.settings.producer, catalog=service.catalog, registrations=service.registrations
-    )
-    return producer
-
-
 class Service:
     """The app's state: settings, producer, auth, metrics, drain."""
 
@@ -83,7 +72,7 @@ class Service:
         self,
         settings: ServeSettings,
         *,
-        producer: Producer | None,
+        producer: AsyncIngestionProducer | None,
         catalog: Catalog | None,
         registrations: list[Registration] | None,
     ) -> None:
@@ -106,7 +95,7 @@ class Service:
         self._probed: tuple[float, str | None] = (0.0, "not probed yet")
 
     @property
-    def producer(self) -> Producer:
+    def producer(self) -> AsyncIngestionProducer:
         if self._producer is None:
             raise Problem(
                 503, "not-ready", "the producer is starting; retry shortly", retry_after=1
@@ -115,14 +104,14 @@ class Service:
 
     async def start(self) -> None:
         if self._producer is None:
-            self._producer = _make_producer(self)
+            self._producer = AsyncIngestionProducer(
+                self.settings.producer, catalog=self.catalog, registrations=self.registrations
+            )
         self.catalog = self._producer.catalog
         self.registrations = self._producer.registrations
         self._admin = AdminClient(self.settings.producer.admin_conf())
         self._probe = asyncio.Lock()
-        depth = getattr(self._producer, "queue_depth", None)
-        if callable(depth):
-            self.metrics.watch_queue(depth)
+        self.metrics.watch_queue(self._producer.queue_depth)
 
     async def close(self, timeout: float) -> int:
         if self.closed or self._producer is None or not self.owns_producer:
@@ -459,7 +448,7 @@ def _install_drain(service: Service) -> Callable[[], None]:
 def create_app(
     settings: ServeSettings | None = None,
     *,
-    producer: Producer | None = None,
+    producer: AsyncIngestionProducer | None = None,
     catalog: Catalog | None = None,
     registrations: list[Registration] | None = None,
     drain_on_signal: bool = True,

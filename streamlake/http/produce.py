@@ -33,10 +33,12 @@ from starlette.types import Receive, Scope, Send
 
 from streamlake.errors import KafkaDeliveryError
 from streamlake.http._body import NDJSON, BodyLines, StreamEnded, check_media_type, read_body
-from streamlake.http._producer import Headers, field_ids, idempotent_id
+from streamlake.http._idempotency import field_ids, idempotent_id
 from streamlake.http.problems import Problem
 from streamlake.http.results import Summary, error_fields, item_json, single_json
 from streamlake.kafka.producer import Outcome
+
+Headers = list[tuple[str, bytes]]
 
 if TYPE_CHECKING:
     from streamlake.http.app import Service

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -257,16 +257,28 @@ class IngestionProducer:
             self._engine.wait(window[0], waiter)
             yield window.popleft().result  # type: ignore[misc]
 
-    def _submit(self, route: _Route, event: object, waiter: Waiter | None) -> Pending:
+    def _submit(
+        self,
+        route: _Route,
+        event: object,
+        waiter: Waiter | None,
+        *,
+        ingestion_id: str | None = None,
+        extra_headers: Sequence[tuple[str, bytes]] = (),
+    ) -> Pending:
         """Encode `event` and send it to the raw topic, or dead-letter it;
         `waiter` learns when its result is ready. For this package's callers
-        (the asyncio producer): it never waits for an acknowledgement."""
-        pending = Pending(self._engine, route.target, new_ingestion_id(), waiter)
+        (the asyncio producer): it never waits for an acknowledgement.
+        `ingestion_id` replaces the random one; `extra_headers` follow the
+        metadata headers (both for the HTTP layer: idempotency keys, trace
+        context)."""
+        pending = Pending(self._engine, route.target, ingestion_id or new_ingestion_id(), waiter)
         headers: Headers = [
             *route.headers,
             ("ingestion_id", pending.ingestion_id.encode()),
             ("producer_service", self._service),
             ("ingested_at", self._clock.now(time.time_ns())),
+            *extra_headers,
         ]
         try:
             value, key = route.encoder.encode_event(event)
