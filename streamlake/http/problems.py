@@ -70,7 +70,7 @@ class Problem(Exception):
         if self.retry_after is not None:
             headers["Retry-After"] = str(self.retry_after)
         return Response(
-            json.dumps(self.body(), ensure_ascii=False),
+            json.dumps(self.body(), ensure_ascii=False, separators=(",", ":")),
             status_code=self.status,
             headers=headers,
             media_type=PROBLEM_JSON,

@@ -35,7 +35,7 @@ from streamlake.errors import KafkaDeliveryError
 from streamlake.http._body import NDJSON, BodyLines, StreamEnded, check_media_type, read_body
 from streamlake.http._idempotency import field_ids, idempotent_id
 from streamlake.http.problems import Problem
-from streamlake.http.results import Summary, error_fields, item_json, single_json
+from streamlake.http.results import Summary, dumps, error_fields, item_json, single_json
 from streamlake.kafka.producer import Outcome
 
 Headers = list[tuple[str, bytes]]
@@ -204,7 +204,7 @@ async def _single(
         if exc.retriable:
             headers["Retry-After"] = str(service.settings.retry_after_s)
         return Response(
-            json.dumps(body, ensure_ascii=False),
+            dumps(body),
             503 if exc.retriable else 500,
             headers,
             media_type="application/json",
@@ -301,7 +301,7 @@ async def _batch(
         headers["Retry-After"] = str(service.settings.retry_after_s)
     if minimal:
         headers["Preference-Applied"] = "return=minimal"
-    body = f'{{"summary":{json.dumps(summary.fields())},"results":[{",".join(texts)}]}}'
+    body = f'{{"summary":{dumps(summary.fields())},"results":[{",".join(texts)}]}}'
     return Response(body, status, headers, media_type="application/json")
 
 
@@ -390,7 +390,7 @@ class ResultStream(Response):
         await send(
             {
                 "type": "http.response.body",
-                "body": (json.dumps(final) + "\n").encode(),
+                "body": (dumps(final) + "\n").encode(),
                 "more_body": False,
             }
         )

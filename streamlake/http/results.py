@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from streamlake.errors import InvalidEventError, KafkaDeliveryError, StreamLakeError
 from streamlake.kafka.producer import Outcome, ProduceResult
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+dumps = _ENCODER.encode
+"""Compact JSON, like the directly formatted produced results."""
+
 
 def error_fields(error: StreamLakeError | None) -> dict[str, object]:
     if isinstance(error, InvalidEventError):
@@ -46,14 +50,13 @@ def result_fields(result: ProduceResult) -> dict[str, object]:
 
 def single_json(result: ProduceResult) -> str:
     """The answer to one event: its result with dataset and schema."""
-    return json.dumps(
+    return dumps(
         {
             **result_fields(result),
             "dataset": result.dataset,
             "schema_id": result.schema_id,
             "schema_version": result.schema_version,
-        },
-        ensure_ascii=False,
+        }
     )
 
 
@@ -65,7 +68,7 @@ def item_json(position_name: str, position: int, result: ProduceResult) -> str:
             f'"partition":{result.partition},"offset":{result.offset},'
             f'"ingestion_id":"{result.ingestion_id}"}}'
         )
-    return json.dumps({position_name: position, **result_fields(result)}, ensure_ascii=False)
+    return dumps({position_name: position, **result_fields(result)})
 
 
 @dataclass(slots=True)

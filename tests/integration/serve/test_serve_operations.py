@@ -196,3 +196,13 @@ def test_sigterm_drains_answering_every_request_in_flight_then_exits(
     raw = {r.headers["ingestion_id"] for r in kafka.read_all(dataset.raw_topic)}
     assert set(produced_ids) | {held.json()["ingestion_id"]} <= raw
     assert {r["ingestion_id"] for r in lines} <= raw
+
+
+def test_two_workers_each_with_a_producer_serve_and_drain_on_sigterm(start_serve, order):
+    server = start_serve("--workers", "2")
+    with server.client() as http:
+        statuses = {http.post(EVENTS, json=order()).status_code for _ in range(20)}
+
+    assert statuses == {200}
+    assert server.terminate() in (0, -signal.SIGTERM)
+    assert "Traceback" not in server.output()

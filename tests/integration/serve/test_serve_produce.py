@@ -162,8 +162,10 @@ def test_a_stream_answers_one_line_per_input_line_in_order_then_a_complete_summa
     assert [r["line"] for r in results] == expected_lines
     assert results[7]["status"] == "dlq"
     assert results[-1]["status"] == "dlq" and results[-1]["error"]["type"] == "invalid_json"
-    produced = [r for r in results if r["status"] == "produced"]
-    assert len(kafka.read(dataset.raw_topic, len(produced))) == 299
+    produced = {r["ingestion_id"] for r in results if r["status"] == "produced"}
+    in_topic = kafka.read_all(dataset.raw_topic)
+    assert len(produced) == 299
+    assert produced == {r.headers["ingestion_id"] for r in in_topic}
 
 
 def test_a_gzip_stream_with_return_minimal_answers_only_the_exceptions(server, order):
@@ -250,3 +252,11 @@ def test_an_empty_batch_or_a_batch_of_one_is_answered_too(server, order, events)
         response = http.post(EVENTS, json=[order() for _ in range(events)])
     assert response.status_code == 200
     assert response.json()["summary"]["produced"] == events
+
+
+def test_an_event_larger_than_a_kafka_record_is_422_record_too_large(server, order):
+    with server.client() as http:
+        response = http.post(EVENTS, json=order(customer_id="C" * 1_500_000))
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["type"] == "record_too_large"
