@@ -4,8 +4,15 @@
 # file against the CLI (entry point, port, flags) since Docker cannot run here.
 #   docker build -t streamlake . && docker compose up serve
 FROM python:3.11-slim AS build
+# The Avro codec is Rust (maturin): the toolchain lives in this stage only.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends build-essential curl ca-certificates \
+    && curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal \
+    && rm -rf /var/lib/apt/lists/*
+ENV PATH=/root/.cargo/bin:$PATH
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY codec ./codec
 COPY streamlake ./streamlake
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 

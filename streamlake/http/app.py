@@ -62,6 +62,8 @@ _DRAIN_MIN_S = 1.0
 """Draining lasts at least this long, so clients on idle keep-alive
 connections get a 503 with Connection: close rather than a closed socket."""
 _PURGE_WAIT_S = 3.0
+_LIBRDKAFKA_QUEUE = 100_000
+"""librdkafka's default queue.buffering.max.messages."""
 """After the producer is purged, how long answers may take to be written."""
 
 
@@ -79,6 +81,10 @@ class Service:
         self.settings = settings
         self.limits = settings.limits
         self.auth = Authenticator(settings.api_keys)
+        self.queue_limit = int(
+            settings.producer.kafka.get("queue.buffering.max.messages", _LIBRDKAFKA_QUEUE)
+        )
+        """Records librdkafka may hold; at it, produce requests get 503."""
         self.metrics = Metrics()
         self._producer = producer
         self.owns_producer = producer is None

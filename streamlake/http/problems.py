@@ -29,6 +29,7 @@ TITLES = {
     "overloaded": "The worker has too many requests in flight",
     "draining": "The server is shutting down",
     "not-ready": "The server is not ready",
+    "kafka-queue-full": "The Kafka producer's queue is full",
     "internal": "Internal server error",
 }
 

@@ -119,6 +119,7 @@ async def produce_events(service: Service, request: Request) -> Response:
     if kind == NDJSON:
         if idempotency_key is not None:
             raise _key_on_many(dataset)
+        _check_queue(service)
         lines = BodyLines(
             request.receive,
             encoding,
@@ -165,6 +166,19 @@ async def produce_events(service: Service, request: Request) -> Response:
     )
 
 
+def _check_queue(service: Service) -> None:
+    """503 when librdkafka's queue is full: Kafka is slow or gone, and
+    waiting for room would only pile requests up."""
+    if service.producer.queue_depth() >= service.queue_limit:
+        raise Problem(
+            503,
+            "kafka-queue-full",
+            f"the Kafka producer already holds {service.queue_limit} records waiting for the "
+            "broker; retry after the delay (Kafka is slow or unreachable)",
+            retry_after=service.settings.retry_after_s,
+        )
+
+
 def _key_on_many(dataset: str) -> Problem:
     return Problem(
         400,
@@ -185,6 +199,7 @@ async def _single(
     ingestion_id: str | None,
     received: float,
 ) -> Response:
+    _check_queue(service)
     try:
         result = await service.producer.produce(
             dataset, event, version=version, headers=record_headers, ingestion_id=ingestion_id
@@ -276,6 +291,7 @@ async def _batch(
             "or send an NDJSON stream",
             limit_events=limit,
         )
+    _check_queue(service)
     minimal = _prefers_minimal(request)
     summary = Summary()
     texts: list[str] = []

@@ -115,3 +115,50 @@ def test_kafka_stopped_under_a_stream_and_50_clients_every_request_is_answered(
     produced |= {r["ingestion_id"] for r in lines if r["status"] == "produced"}
     in_topic = {r.headers["ingestion_id"] for r in topics.read_all(raw_topic)}
     assert produced <= in_topic
+
+
+def test_a_full_librdkafka_queue_is_503_at_once_instead_of_piling_requests_up(
+    stack, make_catalog, tmp_path: Path
+):
+    server = start_server(
+        bootstrap_servers=stack.bootstrap_servers,
+        schema_registry_url=stack.schema_registry_url,
+        schemas_dir=make_catalog(),
+        log=tmp_path / "serve.log",
+        global_args=("-X", "queue.buffering.max.messages=10", "-X", "message.timeout.ms=5000"),
+    )
+
+    async def scenario() -> tuple[list[httpx.Response], httpx.Response, float]:
+        async with server.async_client() as http:
+            waiting = [
+                asyncio.create_task(http.post(EVENTS, json=order(f"Q-{n}"))) for n in range(15)
+            ]
+            await asyncio.sleep(1)  # the queue is full (Kafka is gone): 15 > 10
+            started = time.monotonic()
+            refused = await http.post(EVENTS, json=order("Q-extra"))
+            refusal_s = time.monotonic() - started
+            return await asyncio.gather(*waiting), refused, refusal_s
+
+    stack.control("stop", "kafka")
+    try:
+        waited, refused, refusal_s = asyncio.run(scenario())
+    finally:
+        stack.control("start", "kafka")
+        server.terminate()
+
+    def queue_full(response: httpx.Response) -> bool:
+        return response.headers["content-type"] == "application/problem+json" and (
+            response.json()["type"] == "urn:streamlake:problem:kafka-queue-full"
+        )
+
+    assert refused.status_code == 503 and queue_full(refused)
+    assert int(refused.headers["retry-after"]) > 0
+    assert refusal_s < 1  # refused at once, not after message.timeout.ms
+    # librdkafka's count holds its pending error events too, so "10" is not
+    # exactly ten records: some of the fifteen were queued, the rest refused.
+    assert [r.status_code for r in waited] == [503] * 15
+    failed = [r.json() for r in waited if not queue_full(r)]
+    assert 0 < len(failed) <= 10
+    assert any(queue_full(r) for r in waited)
+    assert all(f["status"] == "failed" for f in failed)
+    assert {f["error"]["code"] for f in failed} <= {"_MSG_TIMED_OUT", "_TRANSPORT"}

@@ -5,6 +5,7 @@ the settings' variables, the default port and the app's routes."""
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -32,6 +33,16 @@ def test_the_image_is_multi_stage_and_runs_streamlake_serve_as_a_non_root_user()
     (user,) = instructions("USER")
     assert user not in ("root", "0")
     assert instructions("ENTRYPOINT") == ['["streamlake", "serve"]']
+
+
+def test_the_build_stage_copies_every_source_the_build_backend_needs():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    copied = {line.split()[0] for line in instructions("COPY") if not line.startswith("--")}
+    needed = {"streamlake", "pyproject.toml"}
+    manifest = pyproject.get("tool", {}).get("maturin", {}).get("manifest-path")
+    if manifest:
+        needed.add(Path(manifest).parts[0])
+    assert needed <= copied
 
 
 def test_the_image_exposes_the_port_it_listens_on_and_probes_livez():
