@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import time
 from collections import Counter
 from pathlib import Path
@@ -162,3 +163,40 @@ def test_a_full_librdkafka_queue_is_503_at_once_instead_of_piling_requests_up(
     assert any(queue_full(r) for r in waited)
     assert all(f["status"] == "failed" for f in failed)
     assert {f["error"]["code"] for f in failed} <= {"_MSG_TIMED_OUT", "_TRANSPORT"}
+
+
+def test_a_drain_that_outlasts_its_bound_purges_and_answers_every_request_failed(
+    stack, make_catalog, tmp_path: Path
+):
+    server = start_server(
+        bootstrap_servers=stack.bootstrap_servers,
+        schema_registry_url=stack.schema_registry_url,
+        schemas_dir=make_catalog(),
+        log=tmp_path / "serve.log",
+        config="[serve]\ndrain_timeout_s = 3.0\n",
+    )
+
+    async def scenario() -> tuple[list[httpx.Response], float]:
+        async with server.async_client() as http:
+            in_flight = [
+                asyncio.create_task(http.post(EVENTS, json=order(f"D-{n}"))) for n in range(8)
+            ]
+            await asyncio.sleep(1)  # waiting for a broker that is gone (30 s timeout)
+            signalled = time.monotonic()
+            server.process.send_signal(signal.SIGTERM)
+            answers = await asyncio.gather(*in_flight)
+            return answers, time.monotonic() - signalled
+
+    stack.control("stop", "kafka")
+    try:
+        answers, answered_s = asyncio.run(scenario())
+        exit_code = server.process.wait(30)
+    finally:
+        stack.control("start", "kafka")
+        server.terminate()
+
+    assert [r.status_code for r in answers] == [503] * 8
+    assert all(r.json()["status"] == "failed" for r in answers)
+    assert 3 <= answered_s < 10  # the drain bound, then the purge: not the 30 s timeout
+    assert exit_code in (0, -signal.SIGTERM)
+    assert "8 record(s) were not delivered" in server.output()
