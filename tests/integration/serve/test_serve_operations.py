@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 import subprocess
 import time
 from collections import Counter
@@ -206,3 +207,38 @@ def test_two_workers_each_with_a_producer_serve_and_drain_on_sigterm(start_serve
     assert statuses == {200}
     assert server.terminate() in (0, -signal.SIGTERM)
     assert "Traceback" not in server.output()
+
+
+def test_a_stream_whose_client_does_not_read_stops_being_read_so_tcp_pushes_back(
+    start_serve, order
+):
+    server = start_serve(config="[limits]\nstream_max_in_flight = 100\n")
+    port = int(server.url.rsplit(":", 1)[1])
+    line = (json.dumps(order()) + "\n").encode()
+    chunk = line * 200
+    frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(
+            f"POST {EVENTS} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n".encode()
+        )
+        sock.setblocking(False)
+        written, stalled_since, deadline = 0, time.monotonic(), time.monotonic() + 90
+        # Never reading the answer: once the results fill the socket, the
+        # server stops producing, then stops reading, and sends block.
+        pending = memoryview(frame)
+        while time.monotonic() - stalled_since < 5 and time.monotonic() < deadline:
+            try:
+                sent = sock.send(pending)
+            except BlockingIOError:
+                time.sleep(0.05)
+                continue
+            written += sent
+            pending = pending[sent:] or memoryview(frame)
+            stalled_since = time.monotonic()
+        with server.client() as http:
+            alive = http.get("/livez").status_code
+
+    assert time.monotonic() < deadline, f"the server kept reading: {written} bytes taken"
+    assert alive == 200
+    assert written < 200 * 1024 * 1024
