@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from fakes import clients
 
 from streamlake import (
     AsyncIngestionProducer,
+    ConfigurationError,
     ErrorType,
     KafkaDeliveryError,
     Outcome,
@@ -324,3 +327,84 @@ def test_async_close_settles_every_awaiting_task_with_a_result_or_an_error(
     assert left == 20
     assert [getattr(o, "code", None) for o in outcomes] == ["_PURGE_QUEUE"] * 20
     assert producer.counts[Outcome.FAILED] == 20
+
+
+# --- what reaches the caller, what reaches the DLQ -------------------------------------
+@dataclass
+class OrderEvent:
+    order_id: str
+    customer_id: str
+    amount: float
+    event_time: datetime
+    currency: str | None = None
+
+
+@pytest.mark.parametrize(
+    "event", [OrderEvent, [order(1)], 42, None], ids=["a-class", "a-list", "a-number", "none"]
+)
+def test_an_event_that_is_no_event_is_a_type_error_for_the_caller_not_a_dlq_record(
+    make_fake_producer, event
+):
+    producer = make_fake_producer()
+    raw, dlq = clients(producer)
+
+    with pytest.raises(TypeError):
+        producer.produce("orders", event)
+
+    assert (raw.records, dlq.records) == ([], [])
+    assert producer.counts == {Outcome.PRODUCED: 0, Outcome.DLQ: 0, Outcome.FAILED: 0}
+
+
+def test_a_dead_lettered_dataclass_keeps_its_json_form_so_it_can_be_replayed(
+    make_fake_producer,
+):
+    producer = make_fake_producer()
+    _, dlq = clients(producer)
+    event = OrderEvent("ORD-1", "C-1", 1.5, datetime(2026, 1, 21, 10, 0, tzinfo=UTC))
+
+    result = producer.produce("orders", event)
+
+    assert result.outcome is Outcome.DLQ  # event_time is a string field, not a datetime
+    ((_, key, value, _),) = dlq.records
+    body = json.loads(value)
+    assert key == b"ORD-1"
+    assert body["original"] == {
+        "order_id": "ORD-1",
+        "customer_id": "C-1",
+        "amount": 1.5,
+        "event_time": "2026-01-21T10:00:00+00:00",
+        "currency": None,
+    }
+    assert body["original_encoding"] == "python"
+
+
+def test_json_encoding_picks_the_dialect_and_an_unknown_one_is_a_configuration_error(
+    make_fake_producer,
+):
+    producer = make_fake_producer()
+    tagged = json.dumps(order(1, currency={"string": "EUR"}))
+
+    natural = producer.produce("orders", tagged)
+    avro = producer.produce("orders", tagged, json_encoding="avro")
+
+    assert natural.outcome is Outcome.PRODUCED  # a one-key object naming the branch
+    assert avro.outcome is Outcome.PRODUCED
+    with pytest.raises(ConfigurationError, match="unknown json_encoding 'xml'"):
+        producer.produce("orders", tagged, json_encoding="xml")
+    untagged = producer.produce("orders", json.dumps(order(2)), json_encoding="avro")
+    assert untagged.outcome is Outcome.DLQ  # avro's JSON encoding tags non-null unions
+
+
+def test_a_dead_lettered_json_text_python_would_change_is_kept_as_the_text_received(
+    make_fake_producer,
+):
+    producer = make_fake_producer()
+    _, dlq = clients(producer)
+    text = json.dumps(order(1))[:-1] + ', "amount": 2.5}'  # a duplicate key
+
+    result = producer.produce("orders", text)
+
+    assert result.outcome is Outcome.DLQ
+    ((_, _, value, _),) = dlq.records
+    body = json.loads(value)
+    assert (body["original_encoding"], body["original"]) == ("text", text)

@@ -5,9 +5,9 @@ delivery callback that runs in whichever thread calls ``poll()`` or
 ``flush()``. Here one thread does that for all the producer's librdkafka
 clients (the raw and the dead-letter one), for every caller: it builds each
 event's `ProduceResult`, counts it, logs it, and tells the event's `Waiter`
-(a blocked thread, or an asyncio loop). Callers never poll or flush to wait
-for their own record: ``flush()`` waits for the whole queue, so concurrent
-callers used to wait for each other's records.
+(a blocked thread, or an asyncio loop). Callers never flush to wait for
+their own record while others are served: ``flush()`` waits for the whole
+queue, so concurrent callers used to wait for each other's records.
 
 Latency. librdkafka holds a record back for ``linger.ms`` (5 ms) to batch it
 with others, and has no per-record "send now"; only a running ``flush()``
@@ -16,14 +16,20 @@ for a record, the poll thread serves the queue with short ``flush()`` calls
 (`NUDGE_S`) instead of ``poll()``: a lone awaited record goes out at once,
 while bulk producing, which waits on nobody's single record, keeps its
 batches. Measured on the shared stack (500 sequential produce-and-wait,
-README "Threads and latency"): poll thread with ``poll()`` 6.9 ms median
+README "Threads, and the latency of a single event"): poll thread with ``poll()`` 6.9 ms median
 (the linger), ``flush(0)`` nudges 6.6 ms (the broker thread wakes after the
 flush flag is gone), ``linger.ms=0`` 0.59 ms but bulk rate lower, flush while
 waiting 0.52 ms, today's caller-side flush 0.55 ms.
 
-Thread safety: results and `counts` are written by the poll thread only (by
-the closing thread once the poll thread has stopped), so counts are exact
-without a lock per event; callers only read them.
+A caller of ``produce()`` that finds nobody serving the queue serves it
+itself (short ``flush()`` calls, under the same lock) until its own record
+is complete: a lone caller's record then takes no hand-off to the poll
+thread and back (measured as fast as the caller-side flush it replaces,
+within the noise of a loaded machine).
+
+Thread safety: results and `counts` are written only by whoever holds the
+serving lock (the poll thread, a caller serving for its own record, or the
+closing thread), so counts are exact without a lock per event.
 """
 
 from __future__ import annotations
@@ -51,6 +57,8 @@ log = logging.getLogger(__name__)
 
 NUDGE_S = 0.01
 """While someone waits: flush() for this long, which sends lingering records now."""
+LEAD_S = 0.01
+"""A caller serving the queue for its own record: flush() for this long at a time."""
 BUSY_S = 0.05
 """While records are queued and nobody waits: poll() timeout."""
 IDLE_S = 0.1
@@ -148,14 +156,18 @@ class Pending:
 
 class SyncWaiter:
     """Blocks one calling thread until the event it waits for is complete;
-    remembers whether any of its events failed (for ``stop_on_failure``)."""
+    remembers whether any of its events failed (for ``stop_on_failure``).
+    With `lead`, its caller waits for each record it sends (`produce()`) and
+    serves the queue itself when nobody else does, so sending need not wake
+    the poll thread."""
 
-    __slots__ = ("_event", "_head", "failed")
+    __slots__ = ("_event", "_head", "failed", "lead")
 
-    def __init__(self) -> None:
+    def __init__(self, *, lead: bool = False) -> None:
         self._event = threading.Event()
         self._head: Pending | None = None
         self.failed = False
+        self.lead = lead
 
     def completed(self, pending: Pending) -> None:
         assert pending.result is not None
@@ -188,10 +200,12 @@ class DeliveryEngine:
         self._waiters = 0
         self._space = threading.Condition()
         self._space_waiters = 0
+        self._serving = threading.Lock()
+        """Held by whoever serves delivery reports: the poll thread, or a
+        caller waiting for its own record; so results have one writer at a time."""
         self._wake = threading.Event()
         self._idle = False
         self._stopping = False
-        self._debug = log.isEnabledFor(logging.DEBUG)
         self._thread = threading.Thread(target=self._run, name=f"{name}-delivery", daemon=True)
 
     def client(self, conf: dict[str, Any]) -> Producer:
@@ -252,7 +266,7 @@ class DeliveryEngine:
                     return False
                 self.fail(pending, delivery_error(err, topic, pending))
                 return True
-        if self._idle:
+        if self._idle and not getattr(pending.waiter, "lead", False):
             self._wake.set()
         return True
 
@@ -278,9 +292,18 @@ class DeliveryEngine:
                 self._waiters -= 1
 
     def wait(self, pending: Pending, waiter: SyncWaiter) -> None:
+        """Block until `pending` is complete. When nobody is serving the
+        queue, this thread does, until its record is complete: a lone
+        caller's record then takes no hand-off to the poll thread and back."""
         if pending.done:
             return
         with self.waiting():
+            if self._serving.acquire(blocking=False):
+                try:
+                    while not pending.done and not self._stopping:
+                        self._serve_step(LEAD_S, waiting=True)
+                finally:
+                    self._serving.release()
             waiter.wait(pending)
 
     def _wait_for_space(self) -> None:
@@ -306,7 +329,7 @@ class DeliveryEngine:
             log.warning("ingestion %s failed: %s", pending.ingestion_id, error)
         elif pending.dead_lettered is not None:
             outcome, topic, error = Outcome.DLQ, target.dlq_topic, pending.dead_lettered
-            if self._debug:
+            if log.isEnabledFor(logging.DEBUG):
                 log.debug(
                     "ingestion %s -> DLQ %s [%s] @%s: %s",
                     pending.ingestion_id,
@@ -317,7 +340,7 @@ class DeliveryEngine:
                 )
         else:
             outcome, topic = Outcome.PRODUCED, target.raw_topic
-            if self._debug:
+            if log.isEnabledFor(logging.DEBUG):
                 log.debug(
                     "ingestion %s -> %s [%s] @%s", pending.ingestion_id, topic, partition, offset
                 )
@@ -340,37 +363,36 @@ class DeliveryEngine:
     def _run(self) -> None:
         while not self._stopping:
             try:
-                self._serve()
+                # `_idle` is set before the queues are read and senders read it
+                # after queueing: this thread sees the record or is woken.
+                self._idle = True
+                if not self._failed and not any(len(producer) for producer in self._clients):
+                    self._wake.wait(IDLE_S)
+                    self._wake.clear()
+                self._idle = False
+                with self._serving:
+                    self._serve_step(BUSY_S, waiting=self._waiters > 0)
+                if self._space_waiters:
+                    with self._space:
+                        self._space.notify_all()
             except Exception:  # a bug in a callback must not stop every delivery
                 log.exception("delivery engine: unexpected error while serving delivery reports")
 
-    def _serve(self) -> None:
-        # `_idle` is set before the queues are read and senders read it after
-        # queueing: either this thread sees the record or the sender wakes it.
-        self._debug = log.isEnabledFor(logging.DEBUG)
-        self._idle = True
+    def _serve_step(self, timeout: float, *, waiting: bool) -> None:
+        """Serve delivery reports once, holding `_serving`. While someone
+        waits, flush() the clients holding records: that sends them now."""
         queued = [producer for producer in self._clients if len(producer)]
-        if not queued and not self._failed:
-            self._wake.wait(IDLE_S)
-            self._wake.clear()
-            self._idle = False
-            self._debug = log.isEnabledFor(logging.DEBUG)
-            for producer in self._clients:
+        if waiting and queued:
+            for producer in queued:
+                producer.flush(min(timeout, NUDGE_S))
+        elif queued:
+            queued[0].poll(timeout)
+        elif waiting:  # its record is being reported: do not spin meanwhile
+            self._clients[0].poll(timeout)
+        for producer in self._clients:
+            if producer not in queued:
                 producer.poll(0)  # error callbacks and log lines
-        else:
-            self._idle = False
-            if self._waiters:
-                for producer in queued:
-                    producer.flush(NUDGE_S)
-            elif queued:
-                queued[0].poll(BUSY_S)
-            for producer in self._clients:
-                if producer not in queued:
-                    producer.poll(0)
         self._settle_failures()
-        if self._space_waiters:
-            with self._space:
-                self._space.notify_all()
 
     def _settle_failures(self) -> None:
         while self._failed:
@@ -387,7 +409,10 @@ class DeliveryEngine:
         self._stopping = True
         self._wake.set()
         self._thread.join()
-        # From here on this thread is the only one completing events.
+        with self._serving:  # a caller serving for its own record stops
+            return self._flush_and_purge(timeout)
+
+    def _flush_and_purge(self, timeout: float) -> int:
         deadline = time.monotonic() + timeout
         left = 0
         for producer in self._clients:

@@ -13,8 +13,9 @@ The record value::
 
     {
       "original": <the payload as received: the JSON value when it parsed,
-                   else the raw text; base64 when it was not UTF-8>,
-      "original_encoding": "json" | "text" | "base64" | "repr",
+                   else the raw text; base64 when it was not UTF-8; a Python
+                   object in its JSON form ("python", see `_json_form`)>,
+      "original_encoding": "json" | "python" | "text" | "base64" | "repr",
       "original_truncated": false,        # true when cut to fit (see below)
       "original_size_bytes": 123,
       "error": {"type": "schema_validation", "message": "...", "stacktrace": null},
@@ -34,14 +35,21 @@ text, with `original_truncated: true` and the full size.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import logging
 import math
 import time
 import traceback
 from collections.abc import Mapping
+from datetime import date, datetime
+from datetime import time as dt_time
+from decimal import Decimal
+from enum import Enum
 from typing import Any
+from uuid import UUID
 
+from streamlake._codec import EncodeError
 from streamlake.catalog import Dataset
 from streamlake.errors import InvalidEventError, KafkaDeliveryError
 from streamlake.kafka.producer._encoding import Clock, parse_json
@@ -92,7 +100,7 @@ def dlq_value(
         return value
     # Too large for Kafka: keep the head of the original and of the message.
     original = body["original"]
-    text = original if isinstance(original, str) else _json(original)
+    text = original if isinstance(original, str) else _json(original)[0]
     if len(text) > TRUNCATED_ORIGINAL_CHARS:
         body["original"] = text[:TRUNCATED_ORIGINAL_CHARS]
         if body["original_encoding"] == "json":
@@ -132,7 +140,7 @@ def _original_fields(original: object, unparsed: bool) -> dict[str, Any]:
             "original_size_bytes": len(original.encode(errors="surrogatepass")),
         }
     try:
-        text = _json(original)
+        text, converted = _json(original)
         value = json.loads(text)
     except RecursionError:
         # A Python payload nested deeper than JSON tools can walk.
@@ -145,7 +153,7 @@ def _original_fields(original: object, unparsed: bool) -> dict[str, Any]:
         }
     return {
         "original": value,
-        "original_encoding": "json",
+        "original_encoding": "python" if converted else "json",
         "original_truncated": False,
         "original_size_bytes": len(text.encode(errors="surrogatepass")),
     }
@@ -158,17 +166,48 @@ def _bounded_repr(value: object) -> str:
         return f"<{type(value).__name__} nested too deeply to show>"
 
 
-def _json(value: object) -> str:
-    """JSON text of a parsed or typed payload; what JSON cannot hold (NaN,
-    bytes, dates) is written as its repr rather than lost."""
+def _json(value: object) -> tuple[str, bool]:
+    """JSON text of a parsed or typed payload, and whether Python values had
+    to be converted to their JSON form (see `_json_form`)."""
+    converted = False
 
-    def fallback(obj: object) -> str:
-        return repr(obj)
+    def fallback(obj: object) -> object:
+        nonlocal converted
+        converted = True
+        return _json_form(obj)
 
     try:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False, default=fallback)
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=fallback)
     except (ValueError, TypeError):  # NaN, Infinity or non-string keys in a Python payload
-        return json.dumps(_jsonable(value), ensure_ascii=False, default=fallback)
+        text = json.dumps(_jsonable(value), ensure_ascii=False, default=fallback)
+    return text, converted
+
+
+def _json_form(obj: object) -> object:
+    """A Python value as JSON can hold it, so the DLQ record can be replayed:
+    datetimes, dates and times in ISO 8601 (RFC 3339 when aware), Decimals
+    and UUIDs as strings, bytes in base64, Enum members by value, sets as
+    lists, dataclasses and pydantic models as their fields; anything else
+    as its repr."""
+    if isinstance(obj, Enum):
+        return obj.value
+    if isinstance(obj, datetime | date | dt_time):
+        return obj.isoformat()
+    if isinstance(obj, Decimal | UUID):
+        return str(obj)
+    if isinstance(obj, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(obj)).decode()
+    if isinstance(obj, set | frozenset):
+        return list(obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    dump = getattr(obj, "model_dump", None)
+    if callable(dump) and not isinstance(obj, type):
+        try:
+            return dump(mode="json")
+        except TypeError:  # not pydantic's model_dump
+            return dump()
+    return repr(obj)
 
 
 def _jsonable(value: object) -> object:
@@ -183,7 +222,7 @@ def _jsonable(value: object) -> object:
 
 def _stacktrace(error: BaseException) -> str | None:
     cause = error.__cause__
-    if cause is None:
+    if cause is None or isinstance(cause, EncodeError):  # the message says it all
         return None
     text = "".join(traceback.format_exception(cause))
     return text if len(text) <= STACKTRACE_MAX_CHARS else "..." + text[-STACKTRACE_MAX_CHARS:]
@@ -249,13 +288,18 @@ class DLQProducer:
 def _original(event: object) -> tuple[object, bool]:
     """What the DLQ keeps of `event`, and whether it is the unparsed input:
     JSON text as the JSON value it holds (parsed again only here, on the slow
-    path), text that is not JSON as received."""
-    if not isinstance(event, str | bytes | bytearray):
-        return event, False
-    try:
-        return parse_json(event), False
-    except InvalidEventError:
-        return event, True
+    path), text that is not JSON as received, a dataclass or model as its
+    fields."""
+    if isinstance(event, str | bytes | bytearray):
+        try:
+            return parse_json(event), False
+        except InvalidEventError:
+            return event, True
+    if not isinstance(event, type) and (
+        dataclasses.is_dataclass(event) or callable(getattr(event, "model_dump", None))
+    ):
+        return _json_form(event), False
+    return event, False
 
 
 def _key(original: object, key_field: str) -> bytes | None:

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from streamlake.catalog import Catalog, Dataset, SchemaVersion, load_catalog
+from streamlake.codec import Codec
 from streamlake.errors import ConfigurationError, ErrorType, InvalidEventError, StreamLakeError
-from streamlake.kafka.producer._encoding import Clock, ValueEncoder, new_ingestion_id
+from streamlake.kafka.producer._encoding import Clock, new_ingestion_id
 from streamlake.kafka.producer.config import ProducerConfig
 from streamlake.kafka.producer.delivery import (
     DeliveryEngine,
@@ -56,7 +57,7 @@ JSON_ENCODINGS = ("natural", "avro")
 
 
 class _Encoder(Protocol):
-    def encode_event(self, event: object) -> tuple[bytes, bytes]: ...
+    def encode(self, event: object) -> tuple[bytes, bytes]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ class _Unusable:
     error_type: ErrorType
     message: str
 
-    def encode_event(self, event: object) -> tuple[bytes, bytes]:
+    def encode(self, event: object) -> tuple[bytes, bytes]:
         raise InvalidEventError(self.error_type, self.message)
 
 
@@ -121,25 +122,20 @@ class IngestionProducer:
         self.counts = self._engine.counts
         """Results so far by outcome; exact, whatever threads produced them."""
         self._service = config.producer_service.encode()
+        self._registered = {(r.dataset, r.version.version): r for r in self.registrations}
         self._routes: dict[tuple[str, int | None, str], _Route] = {}
-        registered = {(r.dataset, r.version.version): r for r in self.registrations}
-        for dataset in self.catalog.values():
+        for dataset in self.catalog.values():  # each in its own dialect, compiled now
             for version in dataset.versions:
-                route = self._route(
-                    dataset, version, registered.get((dataset.name, version.version))
-                )
-                self._routes[dataset.name, version.version, _encoding(dataset)] = route
-            latest = self._routes[dataset.name, dataset.latest.version, _encoding(dataset)]
-            self._routes[dataset.name, None, _encoding(dataset)] = latest
+                self._route_for(dataset.name, version.version, None)
+            self._route_for(dataset.name, None, None)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> IngestionProducer:
         """A producer configured from STREAMLAKE_* variables (see config.py)."""
         return cls(ProducerConfig.from_env(**overrides))
 
-    def _route(
-        self, dataset: Dataset, version: SchemaVersion, registration: Registration | None
-    ) -> _Route:
+    def _route(self, dataset: Dataset, version: SchemaVersion, json_encoding: str) -> _Route:
+        registration = self._registered.get((dataset.name, version.version))
         headers = (
             ("dataset", dataset.name.encode()),
             ("schema_version", version.label.encode()),
@@ -158,7 +154,9 @@ class IngestionProducer:
                 ErrorType.INCOMPATIBLE_SCHEMA, f"{dataset.name} {version.label} is unusable: {why}"
             )
             return _Route(dataset, target, unusable, headers)
-        encoder = ValueEncoder(version, schema_id, key_field=dataset.key_field)
+        encoder = Codec(
+            version, schema_id, key_field=dataset.key_field, json_encoding=json_encoding
+        )
         return _Route(dataset, target, encoder, (*headers, ("schema_id", str(schema_id).encode())))
 
     def _route_for(self, dataset: str, version: int | None, json_encoding: str | None) -> _Route:
@@ -180,19 +178,19 @@ class IngestionProducer:
                 f"unknown json_encoding {encoding!r}; use one of {', '.join(JSON_ENCODINGS)}",
                 dataset=dataset,
             )
-        if encoding != _encoding(known):
-            raise ConfigurationError(
-                f"json_encoding {encoding!r} needs the native codec, which is not built in "
-                "yet; use 'natural'",
-                dataset=dataset,
+        chosen = known.version(known.latest.version if version is None else version)
+        if version is None:
+            route = self._route_for(dataset, known.latest.version, encoding)
+        elif chosen is not None:
+            route = self._route(known, chosen, encoding)
+        else:
+            unusable = _Unusable(
+                ErrorType.UNKNOWN_SCHEMA_VERSION,
+                f"{dataset} has no schema version v{version}; the catalog has "
+                f"{', '.join(v.label for v in known.versions)}",
             )
-        unusable = _Unusable(
-            ErrorType.UNKNOWN_SCHEMA_VERSION,
-            f"{dataset} has no schema version v{version}; the catalog has "
-            f"{', '.join(v.label for v in known.versions)}",
-        )
-        target = Target(dataset, known.raw_topic, known.dlq_topic, None, None)
-        route = _Route(known, target, unusable, (("dataset", dataset.encode()),))
+            target = Target(dataset, known.raw_topic, known.dlq_topic, None, None)
+            route = _Route(known, target, unusable, (("dataset", dataset.encode()),))
         self._routes[dataset, version, encoding] = route
         return route
 
@@ -213,9 +211,9 @@ class IngestionProducer:
         text event; None means the dataset's configured one.
         """
         route = self._route_for(dataset, version, json_encoding)
-        waiter = SyncWaiter()
-        # Waiting announced before sending: the poll thread then sends the
-        # record at once instead of after linger.ms.
+        waiter = SyncWaiter(lead=True)
+        # Waiting announced before sending: whoever serves the queue then
+        # sends the record at once instead of after linger.ms.
         with self._engine.waiting():
             pending = self._submit(route, event, waiter)
             self._engine.wait(pending, waiter)
@@ -281,7 +279,7 @@ class IngestionProducer:
             *extra_headers,
         ]
         try:
-            value, key = route.encoder.encode_event(event)
+            value, key = route.encoder.encode(event)
         except InvalidEventError as invalid:
             self._dlq.dead_letter(route.dataset, pending, event, invalid, headers)
             return pending
