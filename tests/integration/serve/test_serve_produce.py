@@ -260,3 +260,22 @@ def test_an_event_larger_than_a_kafka_record_is_422_record_too_large(server, ord
 
     assert response.status_code == 422, response.text
     assert response.json()["error"]["type"] == "record_too_large"
+
+
+def test_json_values_that_are_not_objects_are_dead_lettered_not_refused(
+    server, order, kafka, dataset
+):
+    with server.client() as http:
+        single = http.post(EVENTS, content=b"42", headers=JSON)
+        batch = http.post(EVENTS, json=[order(), "text", None, [1], order()])
+
+    assert single.status_code == 422, single.text
+    assert single.json()["error"]["type"] == "schema_validation"
+    assert batch.status_code == 207
+    statuses = [r["status"] for r in batch.json()["results"]]
+    assert statuses == ["produced", "dlq", "dlq", "dlq", "produced"]
+    text = batch.json()["results"][1]
+    assert (
+        kafka.read_at(dataset.dlq_topic, text["partition"], text["offset"]).json()["original"]
+        == "text"
+    )
