@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from streamlake.kafka.producer.config import LIBRDKAFKA_LOG
+from streamlake.config import LIBRDKAFKA_LOG
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_SCRIPT = ROOT / "scripts" / "stack"

@@ -417,7 +417,8 @@ def test_an_unknown_key_in_dataset_toml_is_named_with_the_allowed_keys(tmp_path)
 
     assert str(error) == (
         f"{folder / 'dataset.toml'}: unknown key(s) ['key', 'retention']; allowed: "
-        "['compatibility', 'dlq_topic', 'key_field', 'partitions', 'raw_topic']"
+        "['compatibility', 'dlq_topic', 'json_encoding', 'key_field', 'partitions', 'raw_topic', "
+        "'subject_strategy']"
     )
 
 

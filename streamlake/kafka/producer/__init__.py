@@ -1,6 +1,6 @@
 """The ingestion producer, its configuration and the dead-letter producer."""
 
-from streamlake.kafka.producer.config import ProducerConfig
+from streamlake.config import ProducerConfig
 from streamlake.kafka.producer.dlq_producer import DLQProducer
 from streamlake.kafka.producer.producer import IngestionProducer, Outcome, ProduceResult
 

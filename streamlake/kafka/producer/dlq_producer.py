@@ -41,8 +41,8 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
 
+from streamlake.config import ProducerConfig
 from streamlake.errors import InvalidEventError
-from streamlake.kafka.producer.config import ProducerConfig
 
 log = logging.getLogger(__name__)
 

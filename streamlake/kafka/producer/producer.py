@@ -29,6 +29,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from streamlake.catalog import Catalog, Dataset, SchemaVersion, load_catalog
+from streamlake.config import ProducerConfig
 from streamlake.errors import (
     ConfigurationError,
     ErrorType,
@@ -44,7 +45,6 @@ from streamlake.kafka.producer._encoding import (
     parse_json,
     to_record,
 )
-from streamlake.kafka.producer.config import ProducerConfig
 from streamlake.kafka.producer.dlq_producer import DLQProducer, Headers, dlq_value
 from streamlake.registry import Registration
 from streamlake.startup import register_catalog
