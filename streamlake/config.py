@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from streamlake._logging import quiet_repeats
 from streamlake.errors import ConfigurationError
 from streamlake.redaction import redact, redact_url
 
@@ -55,7 +56,7 @@ KAFKA_DEFAULTS: Mapping[str, str] = {
     "message.timeout.ms": "30000",
     "partitioner": "murmur2_random",
 }
-LIBRDKAFKA_LOG = logging.getLogger("streamlake.kafka.librdkafka")
+LIBRDKAFKA_LOG = quiet_repeats(logging.getLogger("streamlake.kafka.librdkafka"))
 REGISTRY_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 30.0
 REGISTRY_DEFAULTS: Mapping[str, Any] = {

@@ -33,6 +33,7 @@ from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegis
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from httpx2 import TransportError
 
+from streamlake._logging import quiet_repeats
 from streamlake.catalog import Catalog, Dataset, NamedType, SchemaVersion, named_types_of
 from streamlake.config import REGISTRY_TIMEOUT_S
 from streamlake.errors import (
@@ -43,7 +44,7 @@ from streamlake.errors import (
 )
 from streamlake.redaction import redact_url
 
-log = logging.getLogger(__name__)
+log = quiet_repeats(logging.getLogger(__name__))
 
 T = TypeVar("T")
 

@@ -18,10 +18,11 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # NewTopic: u
     NewTopic,
 )
 
+from streamlake._logging import quiet_repeats
 from streamlake.catalog import Dataset
 from streamlake.errors import KafkaClusterError
 
-log = logging.getLogger(__name__)
+log = quiet_repeats(logging.getLogger(__name__))
 
 _CREATE_TIMEOUT_S = 30.0
 _REFUSED = frozenset({KafkaError._AUTHENTICATION, KafkaError._SSL})

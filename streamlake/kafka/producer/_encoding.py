@@ -80,7 +80,12 @@ class ValueEncoder:
     def __init__(self, version: SchemaVersion, schema_id: int) -> None:
         self.version = version
         self.schema_id = schema_id
-        self._parsed = cast(dict[str, Any], fastavro.parse_schema(dict(version.schema)))
+        named: dict[str, Any] = {}  # the shared types it references, parsed first
+        for text in version.named_types:
+            fastavro.parse_schema(json.loads(text), named_schemas=named)
+        self._parsed = cast(
+            dict[str, Any], fastavro.parse_schema(dict(version.schema), named_schemas=named)
+        )
         self._prefix = b"\x00" + schema_id.to_bytes(4, "big")
         fields = version.schema["fields"]
         self._fields = frozenset(f["name"] for f in fields)

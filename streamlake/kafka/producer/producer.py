@@ -28,6 +28,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from streamlake._logging import quiet_repeats
 from streamlake.catalog import Catalog, Dataset, SchemaVersion, load_catalog
 from streamlake.config import ProducerConfig
 from streamlake.errors import (
@@ -49,7 +50,7 @@ from streamlake.kafka.producer.dlq_producer import DLQProducer, Headers, dlq_val
 from streamlake.registry import Registration
 from streamlake.startup import register_catalog
 
-log = logging.getLogger(__name__)
+log = quiet_repeats(logging.getLogger(__name__))
 
 _JSON_TEXT = (str, bytes, bytearray)
 _POLL_EVERY = 1000
