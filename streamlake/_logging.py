@@ -52,9 +52,7 @@ class RepeatFilter(logging.Filter):
             self._seen[key] = [now, 0]
         dropped = int(seen[1]) if seen is not None else 0
         if dropped:
-            record.msg = (
-                f"{message} (repeated {dropped} more time(s) in the last {self.interval_s:g} s)"
-            )
+            record.msg = f"{message} ({dropped} more like it in the last {self.interval_s:g} s)"
             record.args = ()
         return True
 

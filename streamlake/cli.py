@@ -444,9 +444,9 @@ def produce(
             for line in summary.unsettled:
                 results.write(json.dumps(_unknown_result(line, summary.stopped_by)) + "\n")
         click.secho(
-            f"stopped at line {summary.last_line}: {summary.stopped_by}. Lines "
-            f"{_spans(summary.unsettled)} were in flight: they were flushed, but their "
-            "outcome is unknown" + (' (outcome "unknown" in --results)' if results else ""),
+            f"stopped at line {summary.last_line}: {summary.stopped_by}. "
+            f"{_in_flight(summary.unsettled)} in flight: flushed, but with an unknown "
+            "outcome" + (' (outcome "unknown" in --results)' if results else ""),
             fg="red",
             err=True,
         )
@@ -471,15 +471,17 @@ def _unknown_result(line: int, reason: str | None) -> dict[str, object]:
     }
 
 
-def _spans(numbers: Sequence[int]) -> str:
-    """``1-3, 7``: consecutive numbers as ranges."""
+def _in_flight(numbers: Sequence[int]) -> str:
+    """``Line 7 was``, ``Lines 4-6, 9 were``: consecutive numbers as ranges."""
+    if len(numbers) == 1:
+        return f"Line {numbers[0]} was"
     spans: list[list[int]] = []
     for number in numbers:
         if spans and number == spans[-1][-1] + 1:
             spans[-1][1:] = [number]
         else:
             spans.append([number])
-    return ", ".join("-".join(map(str, span)) for span in spans)
+    return f"Lines {', '.join('-'.join(map(str, span)) for span in spans)} were"
 
 
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
