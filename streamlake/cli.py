@@ -31,12 +31,12 @@ from streamlake.config import (
     ProducerConfig,
 )
 from streamlake.errors import KafkaDeliveryError, StreamLakeError
-from streamlake.inventory import inventory
+from streamlake.inventory import inventory, type_inventory
 from streamlake.jsonlines import produce_lines
 from streamlake.kafka.dlq_reader import read_dlq
 from streamlake.kafka.producer.producer import IngestionProducer, ProduceResult
 from streamlake.kafka.properties import check_kafka_properties
-from streamlake.registry import SchemaRegistry
+from streamlake.registry import RegisteredVersion, SchemaRegistry
 from streamlake.startup import register_catalog
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -273,7 +273,17 @@ def schemas_list(ctx: Context) -> None:
     """
     with errors_mapped():
         catalog = ctx.catalog()
-        statuses = inventory(catalog, ctx.registry()) if ctx.schema_registry_url else None
+        registry = ctx.registry() if ctx.schema_registry_url else None
+        statuses = inventory(catalog, registry) if registry else None
+        types = type_inventory(catalog, registry) if registry else None
+    for named in catalog.types.values():
+        users = ", ".join(d.name for d in catalog.users(named.name)) or "no dataset"
+        click.echo(f"{named.name}: shared type subject={named.name} used by {users}")
+        line = f"  {named.path}"
+        held = next((t.registered for t in types or () if t.type is named), None)
+        if types is not None:
+            line += _registered(held)
+        click.echo(line)
     for dataset in catalog.values():
         click.echo(
             f"{dataset.name}: key={dataset.key_field} compatibility={dataset.compatibility} "
@@ -283,13 +293,10 @@ def schemas_list(ctx: Context) -> None:
         status = next((s for s in statuses or () if s.dataset is dataset), None)
         for i, version in enumerate(dataset.versions):
             line = f"  {version.label}  {version.path}"
+            if version.references:
+                line += f"  uses {', '.join(version.references)}"
             if status is not None:
-                registered = status.versions[i].registered
-                line += (
-                    f"  registered as version {registered.version}, id {registered.schema_id}"
-                    if registered
-                    else "  NOT REGISTERED"
-                )
+                line += _registered(status.versions[i].registered)
             click.echo(line)
         if status is not None:
             for extra in status.unknown_registered:
@@ -299,6 +306,12 @@ def schemas_list(ctx: Context) -> None:
                 )
             if status.registry_level and status.registry_level != dataset.compatibility:
                 click.echo(f"  DRIFT: registry compatibility is {status.registry_level}")
+
+
+def _registered(registered: RegisteredVersion | None) -> str:
+    if registered is None:
+        return "  NOT REGISTERED"
+    return f"  registered as version {registered.version}, id {registered.schema_id}"
 
 
 @schemas.command("register")
@@ -318,6 +331,13 @@ def schemas_register(ctx: Context, datasets: tuple[str, ...], dry_run: bool) -> 
         catalog = ctx.catalog()
         registrations = register_catalog(ctx.config(), catalog, datasets=datasets, dry_run=dry_run)
     rows = [("SUBJECT", "VERSION", "SCHEMA ID", "STATUS")]
+    shared = {t.subject: t for r in registrations for t in r.references}
+    for t in shared.values():
+        if dry_run:
+            state = "would register" if t.new else "existing"
+        else:
+            state = "new" if t.new else "existing"
+        rows.append((t.subject, "shared", str(t.schema_id or "-"), state))
     for r in registrations:
         if r.error is not None:
             status = "REJECTED"

@@ -229,7 +229,7 @@ def check_registry(catalog: Catalog, registry: SchemaRegistry) -> list[Problem]:
             else:
                 verdict = CompatibilityVerdict(compatible=None, messages=())
             if verdict.compatible is None:
-                problems += _check_against_registered(dataset, version, registered, level)
+                problems += check_registered(dataset, version, registered, level)
                 continue
             if verdict.compatible:
                 continue
@@ -257,10 +257,11 @@ def _as_version(dataset: Dataset, version: SchemaVersion, held: RegisteredVersio
     )
 
 
-def _check_against_registered(
+def check_registered(
     dataset: Dataset, version: SchemaVersion, registered: Sequence[RegisteredVersion], level: str
 ) -> list[Problem]:
-    """`version` against the registered versions its level compares it with."""
+    """`version` against the registered versions `level` compares it with,
+    the shared types of both resolved (the registry's through its references)."""
     if level == "NONE":
         return []
     earlier = registered if level.endswith("_TRANSITIVE") else registered[-1:]
@@ -272,7 +273,7 @@ def _check_against_registered(
         label = f"registered version {held.version}"
         if base in ("BACKWARD", "FULL"):
             problems += [
-                replace(p, writer=label)
+                replace(p, writer=label, detail=_relabelled(p.detail, old.label, label))
                 for p in describe_incompatibility(dataset, version, old, level)
             ]
         if base in ("FORWARD", "FULL"):
@@ -281,6 +282,15 @@ def _check_against_registered(
                 for p in describe_incompatibility(dataset, old, version, level)
             ]
     return problems
+
+
+def _relabelled(detail: str, label: str, new_label: str) -> str:
+    """`detail` naming the writer by `new_label` (``... is not in v1``)."""
+    return (
+        detail.removesuffix(f" {label}") + f" {new_label}"
+        if detail.endswith(f" {label}")
+        else detail
+    )
 
 
 def _explain_registry_verdict(

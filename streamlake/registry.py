@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -47,6 +47,9 @@ from streamlake.redaction import redact_url
 log = quiet_repeats(logging.getLogger(__name__))
 
 T = TypeVar("T")
+
+VersionCheck = Callable[[Dataset, SchemaVersion, Sequence["RegisteredVersion"]], list[str]]
+"""Why a version using shared types may not follow the registered ones ([] if it may)."""
 
 _SUBJECT_NOT_FOUND = 40401
 _SCHEMA_NOT_FOUND = 40403
@@ -217,22 +220,33 @@ class SchemaRegistry:
             return TypeRegistration(
                 type=named, subject=subject, version=None, schema_id=None, new=True
             )
+        new = found is None
         if found is None:
-            self._call(
-                f"set compatibility of {subject}",
-                lambda: self._client.set_compatibility(subject, TYPE_LEVEL),
-                subject=subject,
-            )
+            # Apicurio answers 404 to level NONE for a subject it does not hold
+            # yet: a new subject gets it after its first version, which no
+            # level can refuse anyway.
+            def set_level() -> None:
+                self._call(
+                    f"set compatibility of {subject}",
+                    lambda: self._client.set_compatibility(subject, TYPE_LEVEL),
+                    subject=subject,
+                )
+
+            known = bool(self.registered_versions(subject))
+            if known:
+                set_level()
             self._call(
                 f"register {named.path}",
                 lambda: self._client.register_schema(subject, schema),
                 subject=subject,
             )
+            if not known:
+                set_level()
             found = self._lookup(subject, schema)
             assert found is not None, "a registered schema is found by lookup"
             log.info("registered shared type %s as schema id %s", subject, found[0])
         return TypeRegistration(
-            type=named, subject=subject, version=found[1], schema_id=found[0], new=False
+            type=named, subject=subject, version=found[1], schema_id=found[0], new=new
         )
 
     def register_dataset(
@@ -241,11 +255,16 @@ class SchemaRegistry:
         *,
         dry_run: bool = False,
         types: dict[str, TypeRegistration] | None = None,
+        check: VersionCheck | None = None,
     ) -> list[Registration]:
         """Set the subject's compatibility level, then register every version in
         order, with references to the shared `types` it uses (registered
         first, see `register_types`). With `dry_run`, only test what
-        registering would do."""
+        registering would do.
+
+        A version using shared types is first checked with `check`: Apicurio
+        3.0 does not resolve references in its compatibility rule, so it
+        accepts any change made through a shared type."""
         subject = dataset.value_subject
         if not dry_run:
             self._call(
@@ -254,7 +273,7 @@ class SchemaRegistry:
                 subject=subject,
             )
         return [
-            self._register(dataset, subject, version, dry_run, types or {})
+            self._register(dataset, subject, version, dry_run, types or {}, check)
             for version in dataset.versions
         ]
 
@@ -265,6 +284,7 @@ class SchemaRegistry:
         version: SchemaVersion,
         dry_run: bool,
         types: dict[str, TypeRegistration],
+        check: VersionCheck | None,
     ) -> Registration:
         registration = partial(
             Registration,
@@ -280,6 +300,13 @@ class SchemaRegistry:
         existing = self._lookup(subject, schema)
         if existing is not None:
             return registration(schema_id=existing[0], new=False)
+        reasons = []
+        if version.references and check is not None:
+            reasons = check(dataset, version, self.registered_versions(subject))
+        if reasons:
+            rejected = self._rejection(dataset, subject, version, "; ".join(reasons))
+            log.error("%s", rejected)
+            return registration(schema_id=None, new=False, error=rejected)
         try:
             if dry_run:
                 verdict = self.test_compatibility(subject, version.schema_str, references)

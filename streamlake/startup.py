@@ -9,13 +9,14 @@ reason) and the rest of the catalog keeps working.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from streamlake.catalog import Catalog
+from streamlake.catalog import Catalog, Dataset, SchemaVersion
+from streamlake.compatibility import check_registered
 from streamlake.config import ProducerConfig
 from streamlake.errors import ConfigurationError
 from streamlake.kafka.topics import ensure_topics
-from streamlake.registry import Registration, SchemaRegistry
+from streamlake.registry import RegisteredVersion, Registration, SchemaRegistry
 
 log = logging.getLogger(__name__)
 
@@ -51,5 +52,15 @@ def register_catalog(
     types = registry.register_types(catalog, chosen, dry_run=dry_run)
     registrations = []
     for dataset in chosen:
-        registrations.extend(registry.register_dataset(dataset, dry_run=dry_run, types=types))
+        registrations.extend(
+            registry.register_dataset(dataset, dry_run=dry_run, types=types, check=_check)
+        )
     return registrations
+
+
+def _check(
+    dataset: Dataset, version: SchemaVersion, registered: Sequence[RegisteredVersion]
+) -> list[str]:
+    """The registry's compatibility rule, applied here for versions using
+    shared types (which Apicurio 3.0 lets through unchecked)."""
+    return [p.reason for p in check_registered(dataset, version, registered, dataset.compatibility)]
