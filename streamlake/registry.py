@@ -294,19 +294,26 @@ class SchemaRegistry:
             references=tuple(types[name] for name in version.references),
         )
         references = _references(version.references, types)
-        if references is None:  # dry run, with a shared type not registered yet
-            return registration(schema_id=None, new=True)
-        schema = Schema(version.schema_str, "AVRO", references)
-        existing = self._lookup(subject, schema)
-        if existing is not None:
-            return registration(schema_id=existing[0], new=False)
+        if references is not None:  # else a dry run, with a shared type not registered yet
+            existing = self._lookup(subject, Schema(version.schema_str, "AVRO", references))
+            if existing is not None:
+                return registration(schema_id=existing[0], new=False)
         reasons = []
         if version.references and check is not None:
             reasons = check(dataset, version, self.registered_versions(subject))
         if reasons:
-            rejected = self._rejection(dataset, subject, version, "; ".join(reasons))
+            rejected = self._rejection(
+                dataset,
+                subject,
+                version,
+                "; ".join(reasons),
+                by="StreamLake (the registry does not check through shared types)",
+            )
             log.error("%s", rejected)
             return registration(schema_id=None, new=False, error=rejected)
+        if references is None:
+            return registration(schema_id=None, new=True)
+        schema = Schema(version.schema_str, "AVRO", references)
         try:
             if dry_run:
                 verdict = self.test_compatibility(subject, version.schema_str, references)
@@ -332,11 +339,18 @@ class SchemaRegistry:
         return registration(schema_id=schema_id, new=True)
 
     def _rejection(
-        self, dataset: Dataset, subject: str, version: SchemaVersion, reason: str
+        self,
+        dataset: Dataset,
+        subject: str,
+        version: SchemaVersion,
+        reason: str,
+        *,
+        by: str = "",
     ) -> SchemaRejectedError:
         reason = reason or "incompatible with the versions already registered"
+        by = by or f"the registry at {self.url}"
         return SchemaRejectedError(
-            f"{version.path}: the registry at {self.url} rejected {subject} {version.label} "
+            f"{version.path}: {by} rejected {subject} {version.label} "
             f"({dataset.compatibility}): {reason}. Fix the schema or the subject's "
             f"compatibility level; events for {version.label} go to the DLQ meanwhile",
             url=self.url,

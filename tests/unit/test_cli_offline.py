@@ -639,3 +639,26 @@ def _failing_at(line: int):
         self.fail_at = line
 
     return init
+
+
+def test_dlq_show_with_no_broker_answering_exits_2_after_the_connect_timeout(avro):
+    result = invoke(
+        [
+            "dlq",
+            "show",
+            "orders",
+            "--schemas-dir",
+            "avro",
+            "--bootstrap-servers",
+            "127.0.0.1:1",
+            "--connect-timeout",
+            "1",
+        ]
+    )
+
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert lines(result.stderr) == [
+        "error: Kafka at 127.0.0.1:1 did not answer within 1s: Failed to get metadata: Local: "
+        "Broker transport failure (_TRANSPORT). Check that the brokers run and "
+        "STREAMLAKE_BOOTSTRAP_SERVERS / --bootstrap-servers names them"
+    ]
