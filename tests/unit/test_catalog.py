@@ -3,12 +3,15 @@ one CatalogError naming the offending file for every kind of malformed input."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
+import fastavro
 import pytest
 
 from streamlake.catalog import COMPATIBILITY_LEVELS, load_catalog
+from streamlake.codec import Codec
 from streamlake.errors import CatalogError, ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -775,3 +778,21 @@ def test_pinning_a_version_the_catalog_lacks_is_a_configuration_error(tmp_path):
 
     assert caught.value.message == "orders has no schema version v9; the catalog has v1"
     assert dataset.pinned(None) is dataset.pinned(1) is dataset.latest
+
+
+def test_the_codec_compiles_a_versions_shared_types(tmp_path):
+    # The encoder gets SchemaVersion.named_types; its bytes are the reference
+    # Avro writer's with the same types known.
+    write_types(tmp_path, ADDRESS, COUNTRY)
+    make_dataset(tmp_path, versions={"v1.avsc": SHIPPED})
+    (version,) = load_catalog(tmp_path)["orders"].versions
+    event = {"order_id": "ORD-1", "ship_to": {"city": "Lyon", "country": "FR"}}
+
+    value, key = Codec(version, 7, key_field="order_id").encode(json.dumps(event))
+
+    named: dict = {}
+    for text in version.named_types:
+        fastavro.parse_schema(json.loads(text), named_schemas=named)
+    expected = io.BytesIO()
+    fastavro.schemaless_writer(expected, fastavro.parse_schema(SHIPPED, named_schemas=named), event)
+    assert (value, key) == (b"\x00\x00\x00\x00\x07" + expected.getvalue(), b"ORD-1")
