@@ -133,18 +133,13 @@ def _record(ctx: click.Context, param: click.Parameter, value: Any) -> None:
         value = parse_property(ctx, param, value)
     if ctx.parent is not None and ctx.get_parameter_source(name) is not ParameterSource.COMMANDLINE:
         return
-    state = ctx.find_object(Context)
-    if state is None:
-        state = ctx.ensure_object(Context)
+    state = ctx.ensure_object(Context)
     if name == "properties":
         state.properties.update(value)
     elif name == "log_level":
         _configure_logging(value)
     else:
-        setattr(state, _ATTRIBUTES.get(name, name), value)
-
-
-_ATTRIBUTES = {"registry_timeout": "registry_timeout_s", "connect_timeout": "connect_timeout_s"}
+        setattr(state, name, value)
 
 
 def _global_options() -> list[click.Option]:
@@ -180,7 +175,7 @@ def _global_options() -> list[click.Option]:
             **common,
         ),
         click.Option(
-            ["--registry-timeout"],
+            ["--registry-timeout", "registry_timeout_s"],
             type=click.FloatRange(min=0),
             default=REGISTRY_TIMEOUT_S,
             metavar="SECONDS",
@@ -188,7 +183,7 @@ def _global_options() -> list[click.Option]:
             **common,
         ),
         click.Option(
-            ["--connect-timeout"],
+            ["--connect-timeout", "connect_timeout_s"],
             type=click.FloatRange(min=0),
             default=CONNECT_TIMEOUT_S,
             metavar="SECONDS",
