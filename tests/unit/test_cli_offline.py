@@ -8,7 +8,10 @@ at ./avro, so paths in the output are the relative ones CI would show.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
+import threading
 import xml.etree.ElementTree as ET
 from importlib import metadata
 from pathlib import Path
@@ -661,4 +664,50 @@ def test_dlq_show_with_no_broker_answering_exits_2_after_the_connect_timeout(avr
         "error: Kafka at 127.0.0.1:1 did not answer within 1s: Failed to get metadata: Local: "
         "Broker transport failure (_TRANSPORT). Check that the brokers run and "
         "STREAMLAKE_BOOTSTRAP_SERVERS / --bootstrap-servers names them"
+    ]
+
+
+# --- the registry probe, against a web server that is not a registry -------------------------
+class _QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # its request log would land in the CLI's stderr
+        pass
+
+
+@pytest.fixture
+def web_server(tmp_path):
+    """Python's own file server on a free port, serving tmp_path/site: a real
+    HTTP server that does not speak the Confluent API."""
+    site = tmp_path / "site"
+    site.mkdir()
+    handler = functools.partial(_QuietFiles, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield site, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("subjects", "answer"),
+    [
+        (None, "HTTP 404 (text/html)"),
+        ("<html><body>Welcome</body></html>", "HTTP 200 (application/octet-stream)"),
+        ('{"subjects": []}', "HTTP 200 (application/octet-stream)"),
+    ],
+    ids=["html-404", "not-json", "json-but-not-a-list"],
+)
+def test_check_against_a_url_that_is_not_a_registry_exits_2(avro, web_server, subjects, answer):
+    site, url = web_server
+    if subjects is not None:
+        (site / "subjects").write_text(subjects)
+
+    code, stdout, stderr = check("--schema-registry-url", url)
+
+    assert (code, stdout) == (2, "")
+    assert lines(stderr) == [
+        f"error: {url} does not answer the Confluent Schema Registry API: GET {url}/subjects "
+        f"gave {answer}, not a JSON list of subjects; a Confluent-API URL is the registry's "
+        "base URL, e.g. http://127.0.0.1:8081 for Confluent Schema Registry or "
+        "http://127.0.0.1:8080/apis/ccompat/v7 for Apicurio"
     ]
