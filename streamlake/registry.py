@@ -78,7 +78,8 @@ class Registration:
     """True when this run registered it, False when it was already there."""
     error: SchemaRejectedError | None = None
     references: tuple[TypeRegistration, ...] = ()
-    """The shared types the version was registered (or tested) with."""
+    """The shared types the version uses, directly or not, as registered (or
+    looked up, in a dry run), each after the types it uses."""
 
     @property
     def usable(self) -> bool:
@@ -291,7 +292,7 @@ class SchemaRegistry:
             dataset=dataset.name,
             subject=subject,
             version=version,
-            references=tuple(types[name] for name in version.references),
+            references=tuple(t for t in types.values() if t.type.schema_str in version.named_types),
         )
         references = _references(version.references, types)
         if references is not None:  # else a dry run, with a shared type not registered yet

@@ -148,6 +148,52 @@ def test_a_shared_type_is_registered_first_and_referenced_by_the_versions_using_
     assert (checked.exit_code, checked.stdout) == (0, "OK: 2 datasets checked, no problems\n")
 
 
+def test_a_shared_type_using_another_is_registered_after_it_with_its_own_reference(
+    run, stack, tmp_path, namespace, unique
+):
+    country = write_type(
+        tmp_path, {"type": "enum", "name": "Country", "namespace": namespace, "symbols": ["FR"]}
+    )
+    address = write_type(
+        tmp_path,
+        {
+            "type": "record",
+            "name": "Address",
+            "namespace": namespace,
+            "fields": [{"name": "country", "type": country}],
+        },
+    )
+    write_dataset(
+        tmp_path,
+        "orders",
+        event_record(namespace, "Order", {"name": "ship_to", "type": address}),
+        raw_topic=unique("it-raw-orders"),
+        dlq_topic=unique("it-dlq-orders"),
+    )
+
+    registered = run("schemas", "register")
+    event = {"id": "ORD-1", "ship_to": {"country": "FR"}}
+    produced = run("produce", "orders", "-", input=f"{json.dumps(event)}\n".encode())
+
+    assert registered.exit_code == 0, registered.output
+    assert [row[:2] for row in table(registered.stdout)[1:]] == [
+        [country, "shared"],
+        [address, "shared"],
+        [f"{unique('it-raw-orders')}-value", "v1"],
+    ]
+    client = registry(stack)
+    assert client.get_version(address, 1).schema.references == [
+        SchemaReference(country, country, 1)
+    ]
+    assert client.get_version(f"{unique('it-raw-orders')}-value", 1).schema.references == [
+        SchemaReference(address, address, 1)
+    ]
+    assert produced.exit_code == 0, produced.output
+    (record,) = read_topic(stack.bootstrap_servers, unique("it-raw-orders"), 1)
+    context = SerializationContext(unique("it-raw-orders"), MessageField.VALUE)
+    assert AvroDeserializer(client)(record.value, context) == event
+
+
 def test_a_changed_shared_type_is_checked_against_every_dataset_using_it(
     run, stack, shipped, tmp_path
 ):
