@@ -111,3 +111,15 @@ def test_all_is_exactly_what_the_package_exports():
 def test_every_exported_name_is_defined_by_the_package():
     for name in streamlake.__all__:
         assert getattr(streamlake, name).__module__.startswith("streamlake."), name
+
+
+def test_no_tracked_file_is_one_git_ignores():
+    # Issue 15: a build marker under the ignored scripts/target/ was committed.
+    result = subprocess.run(
+        ["git", "ls-files", "-ci", "--exclude-standard"],
+        cwd=PACKAGE.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout == ""
