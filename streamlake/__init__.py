@@ -5,6 +5,9 @@ from streamlake import IngestionProducer
 with IngestionProducer.from_env() as producer:
     result = producer.produce("orders", {"order_id": "ORD-1", ...})
     print(result.topic, result.partition, result.offset)
+
+async with AsyncIngestionProducer.from_env() as producer:   # asyncio
+    result = await producer.produce("orders", {...})
 """
 
 import logging
@@ -25,6 +28,7 @@ from streamlake.errors import (
     StreamLakeError,
 )
 from streamlake.kafka.producer import (
+    AsyncIngestionProducer,
     DLQProducer,
     IngestionProducer,
     Outcome,
@@ -37,6 +41,7 @@ from streamlake.startup import register_catalog
 logging.getLogger("streamlake").addHandler(logging.NullHandler())
 
 __all__ = [
+    "AsyncIngestionProducer",
     "Catalog",
     "CatalogError",
     "ConfigurationError",

@@ -39,8 +39,6 @@ class ErrorType(StrEnum):
     """The value passed validation but could not be encoded."""
     INCOMPATIBLE_SCHEMA = "incompatible_schema"
     """The requested schema version was rejected by the registry."""
-    UNKNOWN_SCHEMA_VERSION = "unknown_schema_version"
-    """The requested schema version is not in the catalog."""
     RECORD_TOO_LARGE = "record_too_large"
     """The encoded record exceeds the producer's message.max.bytes."""
 

@@ -82,12 +82,14 @@ def produce_lines(
             yield line.rstrip(b"\r\n")
         state["exhausted"] = True
 
-    # Passed only when chosen: the producer takes json_encoding from the codec on.
-    options = {"json_encoding": json_encoding} if json_encoding else {}
     error: Exception | None = None
     try:
         for result in producer.produce_many(
-            dataset, events(), version=version, stop_on_failure=True, **options
+            dataset,
+            events(),
+            version=version,
+            json_encoding=json_encoding,
+            stop_on_failure=True,
         ):
             number = numbers.popleft()
             counts[result.outcome] += 1
