@@ -23,7 +23,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from streamlake import cli
 from streamlake.kafka import dlq_reader, properties, topics
-from streamlake.kafka.producer import dlq_producer, producer
+from streamlake.kafka.producer import delivery
 
 
 @pytest.fixture
@@ -368,14 +368,16 @@ def test_kafka_properties_reach_every_client_the_cli_creates(run, tmp_path, monk
     def recording(kind: str, real: type) -> type:
         class Recording(real):  # type: ignore[misc, valid-type]
             def __init__(self, conf: dict[str, Any], **kwargs: Any) -> None:
-                seen.setdefault(kind, []).append(dict(conf))
+                # Both producers come from the delivery engine: the DLQ's
+                # client.id says which is which.
+                which = "dlq producer" if conf.get("client.id", "").endswith("-dlq") else kind
+                seen.setdefault(which, []).append(dict(conf))
                 super().__init__(conf, **kwargs)
 
         return Recording
 
     for module, name, kind in (
-        (producer, "Producer", "raw producer"),
-        (dlq_producer, "Producer", "dlq producer"),
+        (delivery, "Producer", "raw producer"),
         (topics, "AdminClient", "admin"),
         (dlq_reader, "Consumer", "consumer"),
         (properties, "Producer", "property check"),
