@@ -25,7 +25,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Se
 from typing import Any
 
 from streamlake.catalog import Catalog
-from streamlake.kafka.producer.config import ProducerConfig
+from streamlake.config import ProducerConfig
 from streamlake.kafka.producer.delivery import Outcome, Pending, ProduceResult
 from streamlake.kafka.producer.producer import IngestionProducer
 from streamlake.registry import Registration
