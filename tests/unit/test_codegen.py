@@ -32,7 +32,7 @@ from codegen_corpus import (
     write_corpus,
 )
 
-from streamlake.catalog import Catalog, SchemaVersion, load_catalog
+from streamlake.catalog import Catalog, load_catalog
 from streamlake.codec import Codec
 from streamlake.codegen import generate, stale, version_class_name
 from streamlake.errors import CatalogError
@@ -385,32 +385,17 @@ def test_a_default_that_does_not_fit_its_field_is_a_catalog_error_naming_the_fie
         generate(load_catalog(tmp_path))
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class VersionWithSharedTypes(SchemaVersion):
-    """A SchemaVersion with the catalog branch's `named_types` (shared
-    avro/_types files), until that lands on main."""
-
-    named_types: tuple[str, ...] = ()
-
-
-def test_shared_named_types_referenced_by_name_are_one_class(tmp_path: Path) -> None:
-    address = json.dumps({**ADDRESS, "namespace": "com.acme.types"})
-    versions = []
-    for n in (1, 2):
-        fields = [*ORDERS_V1["fields"], {"name": "shipping", "type": "com.acme.types.Address"}]
-        schema = {**ORDERS_V1, "fields": fields}
-        versions.append(
-            VersionWithSharedTypes(
-                dataset="orders",
-                version=n,
-                path=tmp_path / f"v{n}.avsc",
-                schema=schema,
-                schema_str=json.dumps(schema),
-                named_types=(address,),
-            )
-        )
-    dataset = load_catalog(ROOT / "avro")["orders"]
-    catalog = Catalog(tmp_path, {"orders": dataclasses.replace(dataset, versions=tuple(versions))})
+def test_a_shared_type_of_avro_types_used_by_several_versions_is_one_class(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "_types").mkdir()
+    address = {**ADDRESS, "namespace": "com.acme.types"}
+    (tmp_path / "_types" / "com.acme.types.Address.avsc").write_text(json.dumps(address))
+    fields = [*ORDERS_V1["fields"], {"name": "shipping", "type": "com.acme.types.Address"}]
+    schema = {**ORDERS_V1, "fields": fields}
+    write_catalog(tmp_path, schema, schema)
+    catalog = load_catalog(tmp_path)
+    assert catalog["orders"].latest.named_types  # the catalog resolved the reference
     module = generate(catalog)
     assert module.count("class Address:") == 1
     assert module.count("    shipping: Address\n") == 2
