@@ -22,6 +22,7 @@ import fastavro
 import pytest
 from codec_strategies import cases, is_recursive
 from hypothesis import HealthCheck, given, settings
+
 from streamlake._codec import EncodeError
 
 REFERENCE = settings(

@@ -25,6 +25,7 @@ import pytest
 from codec_strategies import EPOCH, EPOCH_DATE, RawNumber, rfc3339, to_json, two_complement
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+
 from streamlake._codec import EncodeError
 
 CONVERSIONS = settings(
