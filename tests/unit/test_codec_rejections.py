@@ -167,6 +167,13 @@ REJECTIONS = [
     row("infinity object for double", obj(price=float("inf")), SV, "price", as_object=True),
     row("NaN literal", natural(price=RawNumber("NaN")), INVALID),
     row("Infinity literal", natural(price=RawNumber("Infinity")), INVALID),
+    row("leading zero", natural(qty=RawNumber("02")), INVALID),
+    row("leading plus", natural(qty=RawNumber("+2")), INVALID),
+    row("bare fraction", natural(price=RawNumber(".5")), INVALID),
+    row("trailing point", natural(price=RawNumber("5.")), INVALID),
+    row("hexadecimal number", natural(qty=RawNumber("0x10")), INVALID),
+    # Python's json reads it, but no UTF-8 text holds it: it is not a string.
+    row("lone surrogate escape", natural(name=RawNumber('"\\ud800"')), SV, "name"),
     row("number too large for a double", natural(price=RawNumber("1e400")), SV, "price"),
     # strings, bytes, fixed, enums, uuids
     row("number for string", natural(name=5), SV, "name", words="string"),
@@ -218,6 +225,20 @@ REJECTIONS = [
         natural().replace('"qty": 2', '"qty": 2, "qty": 3'),
         SV,
         "qty",
+        words="twice",
+    ),
+    row(
+        "duplicate record key spelled with an escape",
+        natural().replace('"qty": 2', '"qty": 2, "q\\u0074y": 3'),
+        SV,
+        "qty",
+        words="twice",
+    ),
+    row(
+        "duplicate map key spelled with an escape",
+        natural().replace('{"k": 1}', '{"k": 1, "\\u006b": 2}'),
+        SV,
+        'tags["k"]',
         words="twice",
     ),
     row(
@@ -425,3 +446,21 @@ def test_an_invalid_decimal_is_its_underlying_type_as_the_specification_says(mak
     with pytest.raises(EncodeError) as caught:
         encoder.encode_json('{"id": "k", "d": 9}')
     assert [p for p, _ in caught.value.errors] == ["d"]
+
+
+def test_escaped_names_and_keys_are_read_as_their_text(make_encoder):
+    escaped = natural().replace('"qty"', '"q\\u0074y"').replace('"k-1"', '"k\\u002d1"')
+
+    assert make_encoder(KITCHEN).encode_json(escaped) == make_encoder(KITCHEN).encode_json(
+        natural()
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "key"), [("-0", b"0"), ('"\\u00e9\\ud83d\\ude00"', "é😀".encode())]
+)
+def test_the_key_is_the_value_read_not_the_json_spelling(make_encoder, text, key):
+    key_type = "string" if text.startswith('"') else "long"
+    schema = {"type": "record", "name": "K", "fields": [{"name": "id", "type": key_type}]}
+
+    assert make_encoder(schema).encode_json(f'{{"id": {text}}}')[1] == key
