@@ -13,9 +13,9 @@ bytes:
 - ``python``: the Python objects ``encode_object`` takes (aware datetimes,
   dates, times, Decimals, UUIDs, bytes, Enum members) where they can stand.
 
-`might_fit` over-approximates which union branches a natural value could fit;
-a value it cannot make unambiguous even tagged is `UNREPRESENTABLE` in the
-natural dialect, and the natural checks leave that example out.
+`might_fit` over-approximates which union branches a natural value (or a
+Python object) could fit; a value it cannot make unambiguous even tagged is
+`UNREPRESENTABLE` in that form, and the checks of that form leave it out.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import fastavro
 from hypothesis import strategies as st
@@ -282,11 +283,33 @@ def _ints(node: Node) -> tuple[int, int]:
     return INT_RANGE if node.kind == "int" else LONG_RANGE
 
 
+RICH_OBJECTS_FIT: tuple[tuple[type | tuple[type, ...], tuple[str, ...]], ...] = (
+    (
+        datetime,
+        (
+            "timestamp-millis",
+            "timestamp-micros",
+            "local-timestamp-millis",
+            "local-timestamp-micros",
+            "string",
+        ),
+    ),
+    (date, ("date", "string")),
+    (time, ("time-millis", "time-micros", "string")),
+    (Decimal, ("decimal", "float", "double", "int", "long", "string")),
+    (UUID, ("uuid", "string", "fixed")),
+    ((bytes, bytearray), ("bytes", "fixed", "decimal", "string")),
+)
+RICH_OBJECTS = (datetime, date, time, Decimal, UUID, bytes, bytearray)
+
+
 def might_fit(node: Node, value: Any) -> bool:
     """Whether natural `value` could fit `node` untagged: never False when it fits."""
     if value is UNREPRESENTABLE:
         return False
     if isinstance(value, RawNumber):
+        if re.fullmatch(r"-?[0-9]+", value.text):
+            return might_fit(node, int(value.text))
         return node.kind in ("float", "double") or node.logical == "decimal"
     kind = node.kind
     if kind == "union":
@@ -297,6 +320,14 @@ def might_fit(node: Node, value: Any) -> bool:
             if any(b.tag == tag and might_fit(b, inner) for b in node.branches):
                 return True
         return any(might_fit(b, value) for b in node.branches)
+    if isinstance(value, enum.Enum):
+        return might_fit(node, value.value)
+    if isinstance(value, RICH_OBJECTS):
+        # The Python objects encode_object takes, against what they may stand for.
+        return any(
+            isinstance(value, types) and (node.logical in kinds or node.kind in kinds)
+            for types, kinds in RICH_OBJECTS_FIT
+        )
     if kind == "null":
         return value is None
     if kind == "boolean":
@@ -485,9 +516,12 @@ def _decimal(draw: st.DrawFn, node: Node) -> Sample:
 
 
 def _enum_member(node: Node, symbol: str) -> Any:
+    """The member of a Python Enum whose value is `symbol` (a member stands for
+    its value); members are named apart, as symbols like ``_x_`` are reserved."""
     if node.python_enum is None:
-        node.python_enum = enum.Enum(node.name.rsplit(".", 1)[-1], {s: s for s in node.symbols})  # type: ignore[union-attr]
-    return node.python_enum[symbol]
+        members = [(f"S{i}", s) for i, s in enumerate(node.symbols)]
+        node.python_enum = enum.Enum(node.name.rsplit(".", 1)[-1], members)  # type: ignore[union-attr]
+    return node.python_enum(symbol)
 
 
 @st.composite
@@ -575,7 +609,9 @@ def _combine(datum: Any, natural: Any, avro: Any, python: Any) -> Sample:
         return any(v is UNREPRESENTABLE for v in items)
 
     if unrepresentable(natural):
-        natural = python = UNREPRESENTABLE
+        natural = UNREPRESENTABLE
+    if unrepresentable(python):
+        python = UNREPRESENTABLE
     return Sample(datum, natural, avro, python)
 
 
@@ -613,24 +649,22 @@ def _union_value(draw: st.DrawFn, node: Node, depth: int, *, default: bool) -> S
         return sample
     datum = (chosen.tag, sample.datum)
     avro = {chosen.tag: sample.avro}
-    natural, python = _natural_union_form(node, branch, sample)
-    return Sample(datum, natural, avro, python)
+    natural = _union_form(node, branch, sample.natural)
+    return Sample(datum, natural, avro, _union_form(node, branch, sample.python))
 
 
-def _natural_union_form(node: Node, branch: int, sample: Sample) -> tuple[Any, Any]:
-    """The untagged value when it picks `branch` alone, else the tagged one when
-    that is unambiguous, else `UNREPRESENTABLE`."""
-    value = sample.natural
+def _union_form(node: Node, branch: int, value: Any) -> Any:
+    """The untagged `value` when it picks `branch` alone, else the tagged one
+    when that is unambiguous, else `UNREPRESENTABLE`."""
     if value is UNREPRESENTABLE:
-        return UNREPRESENTABLE, UNREPRESENTABLE
+        return UNREPRESENTABLE
     fitting = [i for i, b in enumerate(node.branches) if might_fit(b, value)]
     if fitting == [branch] or _numeric_rule_picks(node, fitting, branch, value):
-        return value, sample.python
-    tag = node.branches[branch].tag
-    tagged = {tag: value}
+        return value
+    tagged = {node.branches[branch].tag: value}
     if any(might_fit(b, tagged) for b in node.branches):
-        return UNREPRESENTABLE, UNREPRESENTABLE
-    return tagged, {tag: sample.python}
+        return UNREPRESENTABLE
+    return tagged
 
 
 def _numeric_rule_picks(node: Node, fitting: list[int], branch: int, value: Any) -> bool:
