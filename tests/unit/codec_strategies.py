@@ -367,7 +367,7 @@ def might_fit(node: Node, value: Any) -> bool:
 
 
 def node_of(schema: Any, namespace: str = "", names: dict[str, Node] | None = None) -> Node:
-    """The model of a hand-written or catalog schema (fields without defaults)."""
+    """The model of a hand-written or catalog schema (of defaults, only null)."""
     names = {} if names is None else names
     if isinstance(schema, list):
         return Node("union", branches=[node_of(b, namespace, names) for b in schema])
@@ -391,7 +391,10 @@ def node_of(schema: Any, namespace: str = "", names: dict[str, Node] | None = No
         )
         names[full] = node
         for f in schema.get("fields", ()):
-            node.fields.append(Field(f["name"], node_of(f["type"], space, names)))
+            child = Field(f["name"], node_of(f["type"], space, names))
+            if "default" in f and f["default"] is None:  # optional: may be left out
+                child.default = Sample(None, None, None, None)
+            node.fields.append(child)
         return node
     if kind == "array":
         return Node("array", items=node_of(schema["items"], namespace, names))

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from streamlake._codec import EncodeError
 
 REFERENCE = settings(
-    max_examples=100,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )

@@ -119,7 +119,7 @@ def test_arbitrary_json_never_escapes_as_anything_but_encode_error(encoder, valu
 
 
 @pytest.mark.parametrize("dialect", ["natural", "avro"])
-@settings(FUZZ, max_examples=100)
+@settings(FUZZ, max_examples=60)
 @given(value=st.dictionaries(st.sampled_from([*VALID, "x"]), PRINTABLE_JSON, max_size=6))
 def test_events_of_the_schemas_fields_with_arbitrary_values_never_escape(
     make_encoder, dialect, value
@@ -146,7 +146,7 @@ def mutated(draw: st.DrawFn, text: str) -> bytes:
     return bytes(data)
 
 
-@settings(FUZZ, max_examples=150)
+@settings(FUZZ, max_examples=100)
 @given(payload=mutated(to_json(VALID)))
 def test_valid_events_with_bytes_flipped_never_escape(make_encoder, payload):
     survives(make_encoder(KITCHEN, 3).encode_json, payload)
@@ -261,7 +261,7 @@ def test_arbitrary_python_objects_never_escape_as_anything_but_encode_error(enco
     survives(encoder.encode_object, value)
 
 
-@settings(FUZZ, max_examples=150)
+@settings(FUZZ, max_examples=80)
 @given(value=ODD_OBJECTS, field=st.sampled_from([f["name"] for f in KITCHEN["fields"]]))
 def test_odd_objects_in_any_field_of_a_valid_event_never_escape(make_encoder, value, field):
     event = {**VALID, field: value}

@@ -31,9 +31,7 @@ from hypothesis import strategies as st
 
 from streamlake._codec import EncodeError
 
-CONVERSIONS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+CONVERSIONS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 UNIT_MICROS = {"millis": 1_000, "micros": 1}
 OFFSETS = st.integers(-(23 * 60 + 59), 23 * 60 + 59).map(lambda m: timedelta(minutes=m))
 # Instants whose local time at any offset stays within years 1..9999.

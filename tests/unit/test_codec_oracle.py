@@ -33,7 +33,7 @@ from streamlake.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 ORACLE = settings(
-    max_examples=150,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -61,7 +61,7 @@ def test_generated_catalog_events_encode_exactly_as_avro_serializer_does(catalog
         lambda sample: sample.datum[key_field] != ""
     )
 
-    @ORACLE
+    @settings(ORACLE, max_examples=60)
     @given(events, st.booleans())
     def check(sample, as_bytes):
         expected = (version.reference(sample.datum), expected_key(sample, key_field))
