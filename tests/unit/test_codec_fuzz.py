@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import json
 import math
+import threading
 import uuid
 from collections import OrderedDict
 from datetime import UTC, timedelta, timezone
@@ -300,3 +301,42 @@ def test_deep_python_objects_do_not_overflow_the_stack(make_encoder):
 
     survives(make_encoder(KITCHEN, 3).encode_object, {**VALID, "items": deep})
     survives(make_encoder(KITCHEN, 3).encode_object, deep)
+
+
+def test_an_encoder_called_again_from_inside_a_conversion_still_answers(make_encoder):
+    encoder = make_encoder(KITCHEN, 3)
+
+    class Reentrant:
+        """Describing it for the error message encodes another event."""
+
+        def __repr__(self) -> str:
+            try:
+                encoder.encode_object({**VALID, "qty": "inner"})
+            except EncodeError as inner:
+                return f"Reentrant({inner.kind})"
+            return "Reentrant(encoded)"
+
+        __str__ = __repr__
+
+    with pytest.raises(EncodeError) as caught:
+        encoder.encode_object({**VALID, "qty": Reentrant()})
+
+    assert [p for p, _ in caught.value.errors] == ["qty"]
+
+
+def test_one_encoder_shared_by_threads_gives_each_the_same_bytes(make_encoder):
+    encoder = make_encoder(KITCHEN, 3)
+    texts = [to_json({**VALID, "id": f"k-{i}", "qty": i}) for i in range(50)]
+    expected = [encoder.encode_json(text) for text in texts]
+    results: list[list[tuple[bytes, bytes]]] = []
+
+    def encode_all() -> None:
+        results.append([encoder.encode_json(text) for text in texts * 20])
+
+    threads = [threading.Thread(target=encode_all) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert results == [expected * 20] * 4
