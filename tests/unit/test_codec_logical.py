@@ -118,6 +118,26 @@ def test_rfc3339_timestamps_convert_as_python_computes_them(field, unit, instant
 
 @pytest.mark.parametrize("unit", ["millis", "micros"])
 @CONVERSIONS
+@given(
+    instant=INSTANTS,
+    offset=st.timedeltas(-timedelta(hours=23, minutes=59), timedelta(hours=23, minutes=59)),
+)
+def test_aware_datetimes_at_any_offset_convert_as_python_subtracts_them(
+    field, unit, instant, offset
+):
+    # Python's offsets may hold seconds and microseconds; RFC 3339's do not.
+    moment = instant.astimezone(timezone(offset))
+    expected, lossy = divmod(moment - EPOCH, timedelta(microseconds=UNIT_MICROS[unit]))
+    timestamp = field({"type": "long", "logicalType": f"timestamp-{unit}"})
+
+    if lossy:
+        assert timestamp.refuses(moment, as_object=True), moment
+    else:
+        assert timestamp.from_object(moment) == expected
+
+
+@pytest.mark.parametrize("unit", ["millis", "micros"])
+@CONVERSIONS
 @given(moment=st.datetimes(datetime(1, 1, 1), datetime(9999, 12, 31)), digits=st.integers(0, 9))
 def test_local_timestamps_convert_as_python_computes_them(field, unit, moment, digits):
     kept = len(f"{moment.microsecond:06d}".rstrip("0"))
