@@ -944,3 +944,49 @@ PRINTABLE_JSON = st.recursive(
     max_leaves=20,
 )
 """Arbitrary JSON-able Python values (floats include NaN and infinities)."""
+
+
+def _children(node: Node, natural: Any, path: str) -> list[tuple[Any, str, Node, Any]]:
+    """(key, path, node, value) of each value inside a record, array or map."""
+    if node.kind == "record":
+        fields = {f.name: f.node for f in node.fields}
+        return [
+            (name, f"{path}.{name}" if path else name, fields[name], value)
+            for name, value in natural.items()
+        ]
+    if node.kind == "array":
+        return [(i, f"{path}[{i}]", node.items, v) for i, v in enumerate(natural)]
+    if node.kind == "map":
+        return [
+            (k, f"{path}[{json.dumps(k, ensure_ascii=False)}]", node.items, v)
+            for k, v in natural.items()
+        ]
+    return []
+
+
+def places(node: Node, natural: Any, path: str = "") -> list[tuple[str, Node]]:
+    """Every place of a natural value outside unions: its path as the codec
+    names it (``items[2].qty``, ``tags["k"]``) and its node."""
+    if node.kind == "union":
+        return []
+    found = [(path, node)]
+    for _, child_path, child, value in _children(node, natural, path):
+        found += places(child, value, child_path)
+    return found
+
+
+def wrong_value(node: Node) -> Any:
+    """A natural value `node` never takes."""
+    return "not an array" if node.kind == "array" else [True]
+
+
+def replaced(node: Node, natural: Any, targets: set[str], path: str = "") -> Any:
+    """`natural` with the value at each of the `targets` paths made wrong."""
+    if path in targets:
+        return wrong_value(node)
+    children = _children(node, natural, path)
+    if node.kind == "array":
+        return [replaced(c, v, targets, p) for _, p, c, v in children]
+    if node.kind in ("record", "map"):
+        return {k: replaced(c, v, targets, p) for k, p, c, v in children}
+    return natural

@@ -3,7 +3,9 @@ error comes out, and the path the message must name.
 
 Strict means never coerce or round: each row is an input a lenient encoder
 would accept (or crash on) and the codec must refuse with an ``EncodeError``
-whose message names the offending path, with the Avro type in words.
+whose message names the offending path, with the Avro type in words. Last,
+the same for generated schemas: wrong values put anywhere outside a union
+are each named by their path, in one error.
 """
 
 from __future__ import annotations
@@ -15,7 +17,21 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from codec_strategies import KITCHEN, LINKED, VALID, RawNumber, to_json, two_complement
+from codec_strategies import (
+    KITCHEN,
+    LINKED,
+    UNREPRESENTABLE,
+    VALID,
+    RawNumber,
+    cases,
+    expected_key,
+    places,
+    replaced,
+    to_json,
+    two_complement,
+)
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from streamlake._codec import EncodeError
 
@@ -472,3 +488,23 @@ def test_the_key_is_the_value_read_not_the_json_spelling(make_encoder, text, key
     schema = {"type": "record", "name": "K", "fields": [{"name": "id", "type": key_type}]}
 
     assert make_encoder(schema).encode_json(f'{{"id": {text}}}')[1] == key
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(max_records=1), data=st.data())
+def test_bad_values_anywhere_in_generated_events_are_each_named_by_path(make_encoder, case, data):
+    sample = case.records[0]
+    assume(sample.natural is not UNREPRESENTABLE)
+    candidates = [p for p, _ in places(case.schema.node, sample.natural) if p not in ("", "id")]
+    assume(candidates)
+    # Places apart: a bad record hides what was inside it.
+    chosen = data.draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=3, unique=True))
+    targets = {p for p in chosen if not any(p != q and p.startswith(q) for q in chosen)}
+    encoder = make_encoder(case.schema.schema, named_types=case.schema.named_types)
+
+    with pytest.raises(EncodeError) as caught:
+        encoder.encode_json(to_json(replaced(case.schema.node, sample.natural, targets)))
+
+    assert caught.value.kind == SV, caught.value.message
+    assert {p for p, _ in caught.value.errors} == targets
+    assert caught.value.key == expected_key(sample)
