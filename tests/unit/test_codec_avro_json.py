@@ -5,6 +5,8 @@ the codec writes back to the same values for every generated schema that is
 not recursive. Where it is not:
 
 - recursive schemas: json_reader recurses without end (RecursionError);
+- a map of records without fields: json_reader fails on any entry ("no value
+  and no default");
 - it is lenient where the specification is not: it takes a fixed of the wrong
   length, a bool or a fraction for an int, an int out of range, NaN, a
   duplicate key (the last wins) and ignores unknown fields; the codec refuses
@@ -20,7 +22,7 @@ import json
 
 import fastavro
 import pytest
-from codec_strategies import cases, is_recursive
+from codec_strategies import cases, children, is_recursive
 from hypothesis import HealthCheck, given, settings
 
 from streamlake._codec import EncodeError
@@ -41,18 +43,34 @@ def _read_back(schema, payload: bytes, named_types=()):
 
 
 def _standalone(generated) -> dict:
-    """The schema with its named_types defined inline: json_reader takes no
-    separate named types."""
+    """The schema with its named_types defined inline (at their first use):
+    json_reader takes no separate named types."""
     schema = json.loads(json.dumps(generated.schema))
     external = {json.loads(t)["name"]: json.loads(t) for t in generated.named_types}
     for f in schema["fields"]:
         if isinstance(f["type"], str) and f["type"] in external:
-            f["type"] = external[f["type"]]
+            f["type"] = external.pop(f["type"])
     return schema
 
 
+def _json_reader_reads(node) -> bool:
+    """Whether fastavro's json_reader can read values of `node` (see above)."""
+    if is_recursive(node):
+        return False
+    seen, pending = set(), [node]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current.kind == "map" and current.items.kind == "record" and not current.items.fields:
+            return False
+        pending += children(current)
+    return True
+
+
 @REFERENCE
-@given(cases().filter(lambda case: not is_recursive(case.schema.node)))
+@given(cases().filter(lambda case: _json_reader_reads(case.schema.node)))
 def test_avro_json_reads_as_fastavro_json_reader_reads_it(make_encoder, case):
     generated = case.schema
     encoder = make_encoder(
