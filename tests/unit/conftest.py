@@ -1,14 +1,15 @@
-"""Fixtures of the unit tests: codec encoders and their references.
-
-The references are fastavro's ``schemaless_writer`` and confluent-kafka's
-``AvroSerializer`` over its ``mock://`` registry (pure logic: only the schema
-id comes from the registry).
-"""
+"""Fixtures of the broker-free unit tests: the repo's catalog, confluent-kafka's
+mock registry, IngestionProducers whose librdkafka clients are
+`fakes.FakeProducer`s (tests/fakes.py), and the native codec's encoders with
+their references (fastavro's schemaless_writer, and AvroSerializer over the
+mock registry: only the schema id comes from it)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,52 @@ import pytest
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
-from streamlake._codec import Encoder
+from fakes import FakeProducer, fake_producer, mock_registrations
 
-from streamlake.catalog import Dataset, SchemaVersion, load_catalog
+import streamlake.kafka.producer.delivery as delivery_module
+from streamlake._codec import Encoder
+from streamlake.catalog import Catalog, Dataset, SchemaVersion, load_catalog
+from streamlake.kafka.producer import AsyncIngestionProducer, IngestionProducer
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def catalog() -> Catalog:
+    return load_catalog(ROOT / "avro")
+
+
+@pytest.fixture
+def registry() -> SchemaRegistryClient:
+    return SchemaRegistryClient.new_client({"url": f"mock://{uuid.uuid4().hex}"})
+
+
+MakeFakeProducer = Callable[..., Any]
+
+
+@pytest.fixture
+def make_fake_producer(
+    monkeypatch: pytest.MonkeyPatch, catalog: Catalog, registry: SchemaRegistryClient
+) -> Iterator[MakeFakeProducer]:
+    """IngestionProducers on FakeProducers (ProducerConfig fields as keyword
+    overrides), every catalog version registered; closed at teardown.
+    ``make_fake_producer(AsyncIngestionProducer)`` makes the asyncio one."""
+    monkeypatch.setattr(delivery_module, "Producer", FakeProducer)
+    registrations = mock_registrations(catalog, registry)
+    producers: list[Any] = []
+
+    def make(cls: type[Any] = IngestionProducer, **config: Any) -> Any:
+        producer = fake_producer(catalog, registrations, cls=cls, **config)
+        producers.append(producer)
+        return producer
+
+    yield make
+    for producer in producers:
+        if isinstance(producer, AsyncIngestionProducer):
+            asyncio.run(producer.close(timeout=1))
+        else:
+            producer.close(timeout=1)
+
 
 MakeEncoder = Callable[..., Encoder]
 
@@ -95,6 +137,7 @@ def catalog_versions() -> list[CatalogVersion]:
                     schema_id,
                     key_field=dataset.key_field,
                     json_encoding=dialect,
+                    # SchemaVersion.named_types comes with branch catalog.
                     named_types=list(getattr(version, "named_types", ())),
                 )
                 for dialect in ("natural", "avro")
