@@ -1,4 +1,6 @@
-"""Hypothesis strategies for the codec tests: generated Avro schemas and values.
+"""What the codec tests share: generated Avro schemas and values (hypothesis
+strategies), hand-written schemas, and the reference's bytes (`wire`,
+`fastavro_bytes`).
 
 Every generated value comes in four forms that must all encode to the same
 bytes:
@@ -241,10 +243,6 @@ class GeneratedSchema:
     node: Node
     named_types: tuple[str, ...] = ()
     """JSON texts of named types the schema references but does not define."""
-
-    @property
-    def text(self) -> str:
-        return json.dumps(self.schema)
 
 
 def children(node: Node) -> list[Node]:
