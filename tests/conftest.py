@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from streamlake import AsyncIngestionProducer, IngestionProducer, ProducerConfig
-from streamlake.kafka.producer.config import LIBRDKAFKA_LOG
+from streamlake.config import LIBRDKAFKA_LOG
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_SCRIPT = ROOT / "scripts" / "stack"

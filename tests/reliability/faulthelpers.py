@@ -10,10 +10,12 @@ got the wrong one.
 from __future__ import annotations
 
 import os
-import socket
-import sys
 from pathlib import Path
 from typing import Any
+
+from servehelpers import free_port, streamlake_exe  # shared with the serve tests
+
+__all__ = ["DATASET", "ORDERS", "ROOT", "cli_env", "free_port", "order", "streamlake_exe"]
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDERS = ROOT / "avro" / "orders"
@@ -30,19 +32,6 @@ def order(order_id: str, amount: float = 1.0, **fields: Any) -> dict[str, Any]:
         "currency": "EUR",
         **fields,
     }
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def streamlake_exe() -> str:
-    exe = Path(sys.executable).with_name("streamlake")
-    assert exe.exists(), f"{exe} missing: install the project (pip install -e .)"
-    return str(exe)
 
 
 def cli_env(**extra: str) -> dict[str, str]:
