@@ -137,8 +137,7 @@ def catalog_versions() -> list[CatalogVersion]:
                     schema_id,
                     key_field=dataset.key_field,
                     json_encoding=dialect,
-                    # SchemaVersion.named_types comes with branch catalog.
-                    named_types=list(getattr(version, "named_types", ())),
+                    named_types=list(version.named_types),
                 )
                 for dialect in ("natural", "avro")
             }

@@ -57,7 +57,10 @@ CATALOG_LABELS = [
 def test_generated_catalog_events_encode_exactly_as_avro_serializer_does(catalog_versions, label):
     (version,) = [v for v in catalog_versions if v.label == label]
     key_field = version.dataset.key_field
-    events = values(node_of(dict(version.version.schema))).filter(
+    names: dict = {}
+    for text in version.version.named_types:  # shared types, dependencies first
+        node_of(json.loads(text), names=names)
+    events = values(node_of(dict(version.version.schema), names=names)).filter(
         lambda sample: sample.datum[key_field] != ""
     )
 
