@@ -18,7 +18,7 @@ from codegen_corpus import sample_event, write_corpus
 from streamlake import Outcome, load_catalog
 from streamlake.catalog import Catalog
 from streamlake.codegen import generate
-from streamlake.typed_events import event_dataset, event_dict
+from streamlake.typed_events import event_dict
 
 pytestmark = [
     pytest.mark.integration,
@@ -38,11 +38,7 @@ def generated_module(catalog: Catalog, path: Path) -> ModuleType:
 
 def produce_typed(producer, events) -> list:
     """Each event produced to the dataset version its class names."""
-    results = []
-    for event in events:
-        dataset, version = event_dataset(event)
-        results.append(producer.produce(dataset, event, version=version))
-    return results
+    return [producer.produce(event) for event in events]
 
 
 def decoded_values(kafka, registry_client, topic: str, count: int) -> dict[bytes, object]:

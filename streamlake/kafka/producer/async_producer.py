@@ -27,8 +27,9 @@ from typing import Any
 from streamlake.catalog import Catalog
 from streamlake.config import ProducerConfig
 from streamlake.kafka.producer.delivery import Outcome, Pending, ProduceResult
-from streamlake.kafka.producer.producer import IngestionProducer
+from streamlake.kafka.producer.producer import NO_EVENT, IngestionProducer, typed_target
 from streamlake.registry import Registration
+from streamlake.typed_events import TypedEvent
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +135,8 @@ class AsyncIngestionProducer:
 
     async def produce(
         self,
-        dataset: str,
-        event: object,
+        dataset: str | TypedEvent,
+        event: object = NO_EVENT,
         *,
         version: int | None = None,
         json_encoding: str | None = None,
@@ -145,7 +146,9 @@ class AsyncIngestionProducer:
         """Produce one event and await Kafka's acknowledgement: the result
         (``produced`` or ``dlq``), or `KafkaDeliveryError` raised.
         `headers` are added after the metadata headers (e.g. traceparent);
-        `ingestion_id` replaces the random one (e.g. from an idempotency key)."""
+        `ingestion_id` replaces the random one (e.g. from an idempotency key).
+        A generated typed event may come alone: ``await produce(order)``."""
+        dataset, event, version = typed_target(dataset, event, version)
         route = self._producer._route_for(dataset, version, json_encoding)
         bridge = self._bridge()
         await self._room(bridge)
