@@ -27,6 +27,7 @@ LEAVES = {
     "streamlake.errors": set(),
     "streamlake.redaction": set(),
     "streamlake._logging": set(),
+    "streamlake.typed_events": set(),
     "streamlake.config": {"streamlake.errors", "streamlake.redaction", "streamlake._logging"},
 }
 
