@@ -13,6 +13,8 @@
     partitions = 3                # used only when StreamLake creates the topics
     raw_topic = "raw.orders"      # default raw.<dataset>
     dlq_topic = "dlq.orders"      # default dlq.<dataset>
+    replication_factor = 3        # default min(3, brokers); only when StreamLake creates
+    min_insync_replicas = 2       # default min(2, replication factor); likewise
 
 The value subject follows the topic name strategy: ``<raw_topic>-value``.
 Everything is checked when the catalog is loaded; a malformed file is a
@@ -51,7 +53,15 @@ KEY_TYPES = ("string", "int", "long")
 _AVRO_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _VERSION_FILE = re.compile(r"v([1-9][0-9]*)\.avsc")
 _DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_DATASET_KEYS = {"key_field", "compatibility", "partitions", "raw_topic", "dlq_topic"}
+_DATASET_KEYS = {
+    "key_field",
+    "compatibility",
+    "partitions",
+    "raw_topic",
+    "dlq_topic",
+    "replication_factor",
+    "min_insync_replicas",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +94,10 @@ class Dataset:
     dlq_topic: str
     versions: tuple[SchemaVersion, ...]
     path: Path
+    replication_factor: int | None = None
+    """Declared in dataset.toml; None: min(3, brokers) when the topics are created."""
+    min_insync_replicas: int | None = None
+    """Declared in dataset.toml; None: min(2, the replication factor)."""
 
     @property
     def value_subject(self) -> str:
@@ -147,6 +161,8 @@ def load_dataset(folder: Path) -> Dataset:
         dlq_topic=settings.get("dlq_topic", f"dlq.{name}"),
         versions=versions,
         path=folder,
+        replication_factor=settings.get("replication_factor"),
+        min_insync_replicas=settings.get("min_insync_replicas"),
     )
 
 
@@ -168,9 +184,17 @@ def _read_settings(path: Path, dataset: str) -> dict[str, Any]:
     level = settings.setdefault("compatibility", "BACKWARD")
     if level not in COMPATIBILITY_LEVELS:
         raise fail(f"compatibility {level!r} is not one of {', '.join(COMPATIBILITY_LEVELS)}")
-    partitions = settings.get("partitions", 3)
-    if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1:
-        raise fail(f"partitions must be a positive integer, not {partitions!r}")
+    for count_key in ("partitions", "replication_factor", "min_insync_replicas"):
+        count = settings.get(count_key, 1)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise fail(f"{count_key} must be a positive integer, not {count!r}")
+    replication = settings.get("replication_factor")
+    min_insync = settings.get("min_insync_replicas")
+    if replication is not None and min_insync is not None and min_insync > replication:
+        raise fail(
+            f"min_insync_replicas {min_insync} exceeds replication_factor {replication}: "
+            "no write could ever be acknowledged"
+        )
     for topic_key in ("raw_topic", "dlq_topic"):
         topic = settings.get(topic_key)
         if topic is not None and not (isinstance(topic, str) and _DATASET_NAME.fullmatch(topic)):
