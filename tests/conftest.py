@@ -6,8 +6,9 @@ The stack is found, in this order:
 3. `scripts/stack up` (real Kafka and Apicurio from Maven Central).
 
 Tests under tests/integration and tests/reliability are marked and get the
-stack; unit tests never start it. With CI=true, a test that cannot get a stack
-fails instead of skipping.
+stack; unit tests never start it. tests/reliability/cluster (marked `cluster`)
+brings up a 3-node stack of its own instead (its conftest.py). With CI=true, a
+test that cannot get a stack fails instead of skipping.
 """
 
 from __future__ import annotations
@@ -15,48 +16,16 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from stacks import ROOT, Stack, read_env_file, run_stack, unavailable
 
 from streamlake.kafka.producer.config import LIBRDKAFKA_LOG
 
-ROOT = Path(__file__).resolve().parent.parent
-STACK_SCRIPT = ROOT / "scripts" / "stack"
 STACK_DIR = Path(os.environ.get("STREAMLAKE_STACK_DIR", ROOT / ".stack")).resolve()
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-@dataclass(frozen=True)
-class Stack:
-    bootstrap_servers: str
-    schema_registry_url: str
-    source: str
-    """'env', 'testcontainers' or 'scripts/stack'."""
-
-    def control(self, action: str, server: str, *extra: str) -> None:
-        """Stop or start one server; only a scripts/stack stack can be controlled."""
-        if self.source != "scripts/stack":
-            unavailable(f"fault injection needs a stack run by scripts/stack, not {self.source}")
-        run_stack(action, server, *extra)
-
-
-def unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"CI=true and {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-def run_stack(*args: str) -> None:
-    result = subprocess.run(
-        [sys.executable, str(STACK_SCRIPT), *args], capture_output=True, text=True, timeout=600
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"scripts/stack {' '.join(args)} failed:\n{result.stderr}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -66,6 +35,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
         if "reliability" in parts:
             item.add_marker(pytest.mark.reliability)
+        if "cluster" in parts:
+            item.add_marker(pytest.mark.cluster)
 
 
 def _docker_answers() -> bool:
@@ -121,7 +92,7 @@ def stack() -> Iterator[Stack]:
         run_stack("up")
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
         unavailable(f"no Kafka/registry stack: {exc}")
-    env = dict(line.split("=", 1) for line in (STACK_DIR / "env").read_text().splitlines() if line)
+    env = read_env_file(STACK_DIR)
     yield Stack(
         env["STREAMLAKE_BOOTSTRAP_SERVERS"], env["STREAMLAKE_SCHEMA_REGISTRY_URL"], "scripts/stack"
     )

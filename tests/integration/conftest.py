@@ -77,7 +77,8 @@ def make_catalog(tmp_path: Path, unique: Callable[[str], str]) -> MakeCatalog:
 
     `versions` picks which of avro/orders' schema files to copy (1 and 2 by
     default), `name` tells several catalogs of one test apart, and
-    `compatibility` / `partitions` go to dataset.toml when given.
+    `compatibility` / `partitions` / `replication_factor` /
+    `min_insync_replicas` go to dataset.toml when given.
     """
 
     def make(
@@ -86,6 +87,8 @@ def make_catalog(tmp_path: Path, unique: Callable[[str], str]) -> MakeCatalog:
         name: str = "",
         compatibility: str | None = None,
         partitions: int | None = None,
+        replication_factor: int | None = None,
+        min_insync_replicas: int | None = None,
     ) -> Path:
         root = tmp_path / f"catalog{name}"
         folder = root / DATASET
@@ -99,8 +102,12 @@ def make_catalog(tmp_path: Path, unique: Callable[[str], str]) -> MakeCatalog:
         ]
         if compatibility is not None:
             lines.append(f'compatibility = "{compatibility}"')
-        if partitions is not None:
-            lines.append(f"partitions = {partitions}")
+        counts = {
+            "partitions": partitions,
+            "replication_factor": replication_factor,
+            "min_insync_replicas": min_insync_replicas,
+        }
+        lines += [f"{key} = {value}" for key, value in counts.items() if value is not None]
         (folder / "dataset.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
         return root
 
