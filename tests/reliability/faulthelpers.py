@@ -90,7 +90,9 @@ class Audit:
     duplicates: int
     """Records whose ingestion id is stored more than once."""
     acknowledged_missing: int
-    """Acknowledged ids not stored at their acknowledged (partition, offset)."""
+    """Acknowledged ids not stored at their acknowledged (partition, offset)..."""
+    misplaced: tuple[tuple[str, tuple[int, int], tuple[int, int] | None], ...]
+    """...each as (id, acknowledged at, stored at or None), for the failure message."""
     stored_unacknowledged: frozenset[str]
     """Stored ids never acknowledged (written, but the acknowledgement was lost)."""
     out_of_order: int
@@ -112,10 +114,12 @@ def audit(records: list[Record], acked: Mapping[str, tuple[int, int]], schema: A
         if key in last and amount <= last[key]:
             reordered += 1
         last[key] = amount
+    misplaced = [(i, at, where.get(i)) for i, at in acked.items() if where.get(i) != at]
     return Audit(
         stored=len(records),
         duplicates=sum(n - 1 for n in ids.values()),
-        acknowledged_missing=sum(1 for i, at in acked.items() if where.get(i) != at),
+        acknowledged_missing=len(misplaced),
+        misplaced=tuple(misplaced[:20]),
         stored_unacknowledged=frozenset(set(where) - set(acked)),
         out_of_order=reordered,
         keys=len(last),

@@ -203,7 +203,7 @@ def test_a_rolling_restart_of_every_broker_under_load_loses_and_duplicates_nothi
     rolling = Fault(stack, *steps)
     started = time.monotonic()
     run.take(
-        producer.produce_many(DATASET, _paced_events(rolling.done, rate=3_000, cap=600_000)),
+        producer.produce_many(DATASET, _paced_events(rolling.done, rate=1_000, cap=600_000)),
         lambda n: rolling.start() if n == FAULT_AFTER_ACKS // 2 else None,
     )
     elapsed = time.monotonic() - started
@@ -260,7 +260,8 @@ def test_a_broker_frozen_past_the_request_timeout_then_resumed_accounts_for_ever
     assert all(r.error is not None and r.error.code for r in run.failed)
     assert len({r.ingestion_id for r in run.failed} | set(run.acked)) == sent
     found = audit(topics.read_all(dataset.raw_topic), run.acked, dataset.latest.schema)
-    assert (found.acknowledged_missing, found.duplicates, found.out_of_order) == (0, 0, 0)
+    assert found.acknowledged_missing == 0, found.misplaced
+    assert (found.duplicates, found.out_of_order) == (0, 0)
     assert found.stored_unacknowledged <= {r.ingestion_id for r in run.failed}
     assert topics.count(dataset.dlq_topic) == 0
     print(
