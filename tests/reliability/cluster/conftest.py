@@ -44,6 +44,7 @@ def stack() -> Iterator[Stack]:
     try:
         run_stack("up", "--brokers", str(BROKERS), env=env)
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        run_stack("down", env=env)  # what did start must not outlive the session
         unavailable(f"no {BROKERS}-broker stack: {exc}")
     found = read_env_file(ROOT / env["STREAMLAKE_STACK_DIR"])
     yield Stack(

@@ -22,7 +22,6 @@ from faulthelpers import DATASET, GATE_WAIT_S, Fault, audit, keyed_events, order
 from readback import Topics
 
 from streamlake import Outcome
-from streamlake.kafka.topics import durability
 
 FAULT_AFTER_ACKS = 10_000
 """The fault is injected once this many events were acknowledged..."""
@@ -77,7 +76,9 @@ def test_the_busiest_partitions_leader_killed_mid_stream_loses_duplicates_and_fa
     sent = 100_000
     producer = make_producer()
     dataset = producer.catalog[DATASET]
-    assert durability(dataset, BROKERS) == (3, 2)
+    # StreamLake's defaults on three brokers, as the brokers report them.
+    assert topics.durability(dataset.raw_topic) == (3, 2)
+    assert topics.durability(dataset.dlq_topic) == (3, 2)
     run = Run()
     victim: list[str] = []
 
