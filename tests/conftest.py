@@ -29,8 +29,10 @@ STACK_DIR = Path(os.environ.get("STREAMLAKE_STACK_DIR", ROOT / ".stack")).resolv
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).resolve().parent
     for item in items:
-        parts = Path(str(item.fspath)).parts
+        # Relative to tests/: the checkout's own path may hold these words.
+        parts = item.path.resolve().relative_to(tests).parts
         if "integration" in parts:
             item.add_marker(pytest.mark.integration)
         if "reliability" in parts:
