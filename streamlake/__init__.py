@@ -5,6 +5,9 @@ from streamlake import IngestionProducer
 with IngestionProducer.from_env() as producer:
     result = producer.produce("orders", {"order_id": "ORD-1", ...})
     print(result.topic, result.partition, result.offset)
+
+async with AsyncIngestionProducer.from_env() as producer:   # asyncio
+    result = await producer.produce("orders", {...})
 """
 
 from streamlake.catalog import Catalog, Dataset, SchemaVersion, load_catalog
@@ -21,6 +24,7 @@ from streamlake.errors import (
     StreamLakeError,
 )
 from streamlake.kafka.producer import (
+    AsyncIngestionProducer,
     DLQProducer,
     IngestionProducer,
     Outcome,
@@ -31,6 +35,7 @@ from streamlake.registry import Registration, SchemaRegistry
 from streamlake.startup import register_catalog
 
 __all__ = [
+    "AsyncIngestionProducer",
     "Catalog",
     "CatalogError",
     "ConfigurationError",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from streamlake._codec import EncodeError, Encoder
 from streamlake.errors import ErrorType, InvalidEventError
@@ -62,13 +62,31 @@ class Codec:
             if isinstance(event, type):
                 raise TypeError(f"an event must be an instance, not the class {event.__name__}")
             if dataclasses.is_dataclass(event) and not isinstance(event, type):
-                return self._encoder.encode_object(dataclasses.asdict(event))
+                return self._encoder.encode_object(_dataclass_dict(event))
             model_dump = getattr(event, "model_dump", None)
             if callable(model_dump):
-                return self._encoder.encode_object(model_dump(mode="json"))
+                # mode="python" keeps bytes, datetime, Decimal, UUID as objects;
+                # mode="json" would turn bytes into text the codec reads as base64.
+                return self._encoder.encode_object(model_dump(mode="python"))
         except EncodeError as exc:
             raise InvalidEventError(ErrorType(exc.kind), exc.message) from exc
         raise TypeError(
             "an event must be JSON text (str, bytes), a mapping, a dataclass instance "
             f"or a pydantic model, not {type(event).__name__}"
         )
+
+
+def _dataclass_dict(value: Any) -> Any:
+    """`dataclasses.asdict`, except that a field's `metadata["avro_name"]` is
+    its key: generated classes name Avro fields that are Python keywords
+    `from_`, `class_`."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.metadata.get("avro_name", f.name): _dataclass_dict(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+        }
+    if isinstance(value, list | tuple):
+        return [_dataclass_dict(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _dataclass_dict(v) for k, v in value.items()}
+    return value

@@ -9,22 +9,31 @@ Tests under tests/integration and tests/reliability are marked and get the
 stack; unit tests never start it. tests/reliability/cluster (marked `cluster`)
 brings up a 3-node stack of its own instead (its conftest.py). With CI=true, a
 test that cannot get a stack fails instead of skipping.
+
+Both suites build producers with `make_catalog` (an orders catalog whose
+topics are unique to the test) and `make_producer` / `make_async_producer`
+(on the suite's `schemas_dir` unless given another, closed at teardown).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import shutil
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from stacks import ROOT, Stack, read_env_file, run_stack, unavailable
 
+from streamlake import AsyncIngestionProducer, IngestionProducer, ProducerConfig
 from streamlake.kafka.producer.config import LIBRDKAFKA_LOG
 
+ORDERS_SCHEMAS = ROOT / "avro" / "orders"
 STACK_DIR = Path(os.environ.get("STREAMLAKE_STACK_DIR", ROOT / ".stack")).resolve()
 
 
@@ -113,3 +122,106 @@ def librdkafka_log_level_reset() -> Iterator[None]:
     runs it in this one, so every test starts from the default again."""
     yield
     LIBRDKAFKA_LOG.setLevel(logging.NOTSET)
+
+
+MakeCatalog = Callable[..., Path]
+
+
+@pytest.fixture
+def make_catalog(tmp_path: Path, unique: Callable[[str], str]) -> MakeCatalog:
+    """Write an orders catalog under tmp_path; its topics are unique to the test.
+
+    `versions` picks which of avro/orders' schema files to copy (1 and 2 by
+    default), `name` tells several catalogs of one test apart, and
+    `compatibility` / `partitions` / `replication_factor` /
+    `min_insync_replicas` go to dataset.toml when given.
+    """
+
+    def make(
+        *,
+        versions: tuple[int, ...] = (1, 2),
+        name: str = "",
+        compatibility: str | None = None,
+        partitions: int | None = None,
+        replication_factor: int | None = None,
+        min_insync_replicas: int | None = None,
+    ) -> Path:
+        root = tmp_path / f"catalog{name}"
+        folder = root / "orders"
+        folder.mkdir(parents=True)
+        for version in versions:
+            shutil.copy(ORDERS_SCHEMAS / f"v{version}.avsc", folder / f"v{version}.avsc")
+        lines = [
+            'key_field = "order_id"',
+            f'raw_topic = "{unique(f"t-raw-orders{name}")}"',
+            f'dlq_topic = "{unique(f"t-dlq-orders{name}")}"',
+        ]
+        if compatibility is not None:
+            lines.append(f'compatibility = "{compatibility}"')
+        counts = {
+            "partitions": partitions,
+            "replication_factor": replication_factor,
+            "min_insync_replicas": min_insync_replicas,
+        }
+        lines += [f"{key} = {value}" for key, value in counts.items() if value is not None]
+        (folder / "dataset.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return root
+
+    return make
+
+
+@pytest.fixture
+def schemas_dir(make_catalog: MakeCatalog) -> Path:
+    return make_catalog()
+
+
+def _producer_config(
+    stack: Stack, request: pytest.FixtureRequest, **overrides: Any
+) -> ProducerConfig:
+    values: dict[str, Any] = {
+        "bootstrap_servers": stack.bootstrap_servers,
+        "schema_registry_url": stack.schema_registry_url,
+        **overrides,
+    }
+    if "schemas_dir" not in values:
+        values["schemas_dir"] = request.getfixturevalue("schemas_dir")
+    return ProducerConfig(**values)
+
+
+MakeProducer = Callable[..., IngestionProducer]
+
+
+@pytest.fixture
+def make_producer(stack: Stack, request: pytest.FixtureRequest) -> Iterator[MakeProducer]:
+    """IngestionProducers on the test's catalog (ProducerConfig fields as
+    keyword overrides, e.g. another `schemas_dir`), all closed at teardown."""
+    producers: list[IngestionProducer] = []
+
+    def make(**overrides: Any) -> IngestionProducer:
+        producer = IngestionProducer(_producer_config(stack, request, **overrides))
+        producers.append(producer)
+        return producer
+
+    yield make
+    for producer in producers:
+        producer.close(timeout=10)
+
+
+MakeAsyncProducer = Callable[..., AsyncIngestionProducer]
+
+
+@pytest.fixture
+def make_async_producer(
+    stack: Stack, request: pytest.FixtureRequest
+) -> Iterator[MakeAsyncProducer]:
+    """`make_producer` for AsyncIngestionProducers."""
+    producers: list[AsyncIngestionProducer] = []
+
+    def make(**overrides: Any) -> AsyncIngestionProducer:
+        producer = AsyncIngestionProducer(_producer_config(stack, request, **overrides))
+        producers.append(producer)
+        return producer
+
+    yield make
+    for producer in producers:
+        asyncio.run(producer.close(timeout=10))

@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 
 use crate::avro::{close_block, write_bytes};
 use crate::encoder::Ctx;
-use crate::errors::{truncate, Abort, Seg};
+use crate::errors::{quote, truncate, Abort, Seg};
 use crate::scalar::{self, Scalar};
 use crate::schema::{Node, NodeId, Record};
 use crate::union::{self, Num, UnionInput};
@@ -208,11 +208,95 @@ impl<'c, 'a> DeserializeSeed<'a> for NodeSeed<'c, 'a> {
                 let raw = <&'a RawValue>::deserialize(d)?;
                 union::encode(cx, id, branches, &raw).map_err(abort)
             }
+            // Types that take no number: serde's own visit, no capture.
+            Node::String
+            | Node::Uuid
+            | Node::Enum { .. }
+            | Node::Bytes
+            | Node::Fixed { .. }
+            | Node::Boolean
+            | Node::Null => d.deserialize_any(Textual { cx, id }),
+            // A number's text decides (`-0` is the integer 0, `1.0` is no
+            // int, a decimal is exact): capture it.
             _ => {
                 let raw = <&'a RawValue>::deserialize(d)?;
                 scalar_raw(cx, id, raw.get()).map_err(abort)
             }
         }
+    }
+}
+
+/// Visits the value given for a type that takes strings, booleans or null.
+struct Textual<'c, 'a> {
+    cx: &'c mut Ctx<'a>,
+    id: NodeId,
+}
+
+impl Textual<'_, '_> {
+    fn take<E: serde::de::Error>(
+        self,
+        s: Scalar<'_>,
+        got: impl FnOnce() -> String,
+    ) -> Result<(), E> {
+        let (plan, dialect, id) = (self.cx.plan, self.cx.dialect, self.id);
+        match scalar::encode(plan.node(id), &s, dialect, &mut self.cx.out) {
+            Ok(()) => Ok(()),
+            Err(detail) => self
+                .cx
+                .errs
+                .push(|| {
+                    let detail = detail.map(|d| format!(" ({d})")).unwrap_or_default();
+                    format!(
+                        "expected {}, got {}{detail}",
+                        plan.describe(id, dialect),
+                        got()
+                    )
+                })
+                .map_err(abort),
+        }
+    }
+}
+
+impl<'a> Visitor<'a> for Textual<'_, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.take(Scalar::Str(v), || truncate(&quote(v)))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
+        self.take(Scalar::Bool(v), || v.to_string())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.take(Scalar::Null, || "null".into())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.take(Scalar::Container, || v.to_string())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.take(Scalar::Container, || v.to_string())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        // Debug keeps the fraction (`1.0`), as the JSON text had it.
+        self.take(Scalar::Container, || format!("{v:?}"))
+    }
+
+    fn visit_seq<A: SeqAccess<'a>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        self.take(Scalar::Container, || "array".into())
+    }
+
+    fn visit_map<A: MapAccess<'a>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        self.take(Scalar::Container, || "object".into())
     }
 }
 
@@ -237,7 +321,15 @@ impl<'c, 'a> Container<'c, 'a> {
         let cx = self.cx;
         let n = rec.fields.len();
         let start = cx.out.len();
-        let mut slots = vec![(usize::MAX, 0usize); n];
+        // Where each field was written; on the stack for common widths.
+        let mut stack = [(usize::MAX, 0usize); 16];
+        let mut heap = Vec::new();
+        let slots: &mut [(usize, usize)] = if n <= stack.len() {
+            stack.get_mut(..n).unwrap_or_default()
+        } else {
+            heap.resize(n, (usize::MAX, 0usize));
+            &mut heap
+        };
         let mut in_order = true;
         let mut next = 0;
         let root = cx.is_root();
@@ -269,7 +361,9 @@ impl<'c, 'a> Container<'c, 'a> {
             let s = cx.out.len();
             if root && cx.key_field == Some(fi) {
                 let raw: &'a RawValue = map.next_value()?;
-                with_scalar(raw.get(), |sc| cx.take_key(&sc)).map_err(abort)?;
+                // A tagged key ({"string": "ORD-1"}) is read inside its tag.
+                let key_raw = raw.tagged().map_or(raw, |(_, inner)| inner);
+                with_scalar(key_raw.get(), |sc| cx.take_key(&sc)).map_err(abort)?;
                 encode_raw(cx, field.node, raw).map_err(abort)?;
             } else {
                 map.next_value_seed(NodeSeed {
@@ -282,8 +376,7 @@ impl<'c, 'a> Container<'c, 'a> {
                 *slot = (s, cx.out.len());
             }
         }
-        cx.finish_record(rec, start, &slots, in_order)
-            .map_err(abort)
+        cx.finish_record(rec, start, slots, in_order).map_err(abort)
     }
 
     fn map<A: MapAccess<'a>>(self, values: NodeId, mut map: A) -> Result<(), A::Error> {

@@ -251,7 +251,7 @@ pub fn encode_decimal(
     let len = match fixed {
         None => (bits + 8) / 8,
         Some(size) => {
-            if bits + 1 > size * 8 {
+            if bits + 1 > size.saturating_mul(8) {
                 return Err(format!("does not fit in {size} bytes"));
             }
             size

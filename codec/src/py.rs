@@ -390,8 +390,14 @@ impl<'w, 'py> Walker<'w, 'py> {
                     found += 1;
                     cx.errs.path.push(Seg::Field(&f.name));
                     if root && cx.key_field == Some(fi) {
-                        if let Ok(v) = self.unwrap_enum(&v) {
-                            if let Ok(Ok(())) = with_scalar(&v, |s| cx.take_key(&s)) {}
+                        let tagged = PyVal {
+                            walker: self,
+                            obj: v.clone(),
+                        }
+                        .tagged();
+                        let key = tagged.map_or(v.clone(), |(_, inner)| inner.obj);
+                        if let Ok(key) = self.unwrap_enum(&key) {
+                            with_scalar(&key, |s| cx.take_key(&s)).unwrap_or(Ok(()))?;
                         }
                     }
                     self.encode(cx, f.node, &v)?;

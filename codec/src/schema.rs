@@ -440,9 +440,13 @@ impl Compiler {
             }
             "fixed" => {
                 let (full, _) = full_name(obj, ns)?;
-                let Some(size) = uint(obj, "size").and_then(|s| usize::try_from(s).ok()) else {
+                // Avro's Java implementation holds a size in an int.
+                let Some(size) = uint(obj, "size")
+                    .filter(|s| *s <= i32::MAX as u64)
+                    .and_then(|s| usize::try_from(s).ok())
+                else {
                     return err(format!(
-                        "fixed {full} needs a non-negative integer \"size\""
+                        "fixed {full} needs an integer \"size\" from 0 to 2147483647"
                     ));
                 };
                 let node = match decimal_params(obj, logical, Some(size)) {
@@ -614,7 +618,8 @@ fn decimal_params(
         let max = if size == 0 {
             0
         } else {
-            ((8 * size - 1) as f64 * std::f64::consts::LOG10_2).floor() as u32
+            (size.saturating_mul(8).saturating_sub(1) as f64 * std::f64::consts::LOG10_2).floor()
+                as u32
         };
         if precision > max {
             return None;

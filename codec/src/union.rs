@@ -163,21 +163,21 @@ fn natural<'a, V: UnionInput<'a>>(
 ) -> Result<(), Abort> {
     let plan = cx.plan;
     let start = cx.out.len();
-    let non_null: Vec<usize> = (0..branches.len())
-        .filter(|i| !matches!(plan.node(branches[*i]), Node::Null))
-        .collect();
-    let tagged = v.tagged();
-    let tag_fits = |name: &str| {
-        non_null
+    let non_null = || {
+        branches
             .iter()
-            .any(|i| tags(plan, branches[*i], name, true))
+            .enumerate()
+            .filter(|(_, b)| !matches!(plan.node(**b), Node::Null))
     };
+    let tagged = v.tagged();
+    let tag_fits = |name: &str| non_null().any(|(_, b)| tags(plan, *b, name, true));
     // The optional-value shape ([null, T], a value that is not tagged): the
     // value is T's or nothing, so T reports its own errors in detail.
-    if let [only] = non_null[..] {
+    let mut others = non_null();
+    if let (Some((only, b)), None) = (others.next(), others.next()) {
         if !v.is_null() && !tagged.as_ref().is_some_and(|(name, _)| tag_fits(name)) {
             write_long(&mut cx.out, only as i64);
-            return v.encode(cx, branches[only]);
+            return v.encode(cx, *b);
         }
     }
     let mut wins = [Win {
@@ -189,9 +189,9 @@ fn natural<'a, V: UnionInput<'a>>(
     let mut n = 0;
     let mut total = 0;
     if !v.is_null() {
-        for &i in &non_null {
+        for (i, b) in non_null() {
             let s = cx.out.len();
-            if let Some(end) = probe(cx, i, branches[i], v) {
+            if let Some(end) = probe(cx, i, *b, v) {
                 if n < WINS {
                     wins[n] = Win {
                         branch: i,
@@ -206,10 +206,10 @@ fn natural<'a, V: UnionInput<'a>>(
         }
     }
     if let Some((name, inner)) = &tagged {
-        for &i in &non_null {
-            if tags(plan, branches[i], name, true) {
+        for (i, b) in non_null() {
+            if tags(plan, *b, name, true) {
                 let s = cx.out.len();
-                if let Some(end) = probe(cx, i, branches[i], inner) {
+                if let Some(end) = probe(cx, i, *b, inner) {
                     if n < WINS {
                         wins[n] = Win {
                             branch: i,

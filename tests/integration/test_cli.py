@@ -481,7 +481,7 @@ def test_produce_a_file_to_the_raw_topic_and_the_dlq(catalog, run, stack, tmp_pa
         assert UUID.fullmatch(r["ingestion_id"])
     assert results[1]["error"] == {
         "type": "invalid_json",
-        "message": "not valid JSON: Expecting value: line 1 column 1 (char 0)",
+        "message": "not valid JSON: expected ident at line 1 column 2",
         "code": None,
     }
     assert results[2]["error"]["type"] == "schema_validation"

@@ -96,8 +96,11 @@ non_finite_text = st.sampled_from(["NaN", "Infinity", "-Infinity"]).map(
 invalid_utf8 = st.binary(max_size=40).map(lambda b: b'{"order_id": "' + b + b'\xff"}')
 blank = st.sampled_from(["", " ", "\t", b"", "{}", "[]", "null", '""'])
 payloads = st.one_of(json_values, orders_patched, valid_orders)
+python_events = st.one_of(  # a Python event is a mapping: anything else is a TypeError
+    orders_patched, valid_orders, st.dictionaries(st.text(max_size=8), json_values, max_size=4)
+)
 inputs = st.one_of(
-    payloads,  # as Python objects
+    python_events,  # as Python objects
     payloads.map(json.dumps),  # as JSON text
     payloads.map(lambda v: json.dumps(v, ensure_ascii=False).encode()),  # as UTF-8 bytes
     huge_strings,

@@ -1,7 +1,8 @@
 """Micro-benchmarks of the per-event pure-Python work, without a broker.
 
-`IngestionProducer.produce_many` runs with librdkafka's Producer replaced by a
-stand-in that keeps what it is given and acknowledges it on poll(), so what
+`IngestionProducer.produce_many` runs with librdkafka's Producer replaced by
+tests/fakes.py's stand-in that keeps what it is given and acknowledges it on
+the delivery engine's poll(), so what
 is timed is StreamLake's own work per event: key, ingestion id, headers,
 validation, Avro encoding, the result. These are benchmarks, not timed
 tests: nothing here fails because a machine is slow. Each one also checks
@@ -20,21 +21,17 @@ import json
 import logging
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
+from fakes import clients
 
-import streamlake.kafka.producer.dlq_producer as dlq_module
-import streamlake.kafka.producer.producer as producer_module
-from streamlake.catalog import Catalog, load_catalog
-from streamlake.kafka.producer import IngestionProducer, Outcome, ProducerConfig
-from streamlake.registry import Registration
+import streamlake.kafka.producer.delivery as delivery_module
+from streamlake.kafka.producer import IngestionProducer, Outcome
 
-ROOT = Path(__file__).resolve().parents[2]
 BATCH = 500
 HEADER_NAMES = [
     "dataset",
@@ -46,97 +43,9 @@ HEADER_NAMES = [
 ]
 
 
-class _Message:
-    __slots__ = ("_offset", "_partition", "_topic")
-
-    def __init__(self, topic: str, partition: int, offset: int) -> None:
-        self._topic, self._partition, self._offset = topic, partition, offset
-
-    def topic(self) -> str:
-        return self._topic
-
-    def partition(self) -> int:
-        return self._partition
-
-    def offset(self) -> int:
-        return self._offset
-
-
-class FakeProducer:
-    """librdkafka's Producer as far as IngestionProducer uses it: produce()
-    queues, poll()/flush() acknowledge everything queued, in order."""
-
-    def __init__(self, conf: dict[str, Any]) -> None:
-        self.conf = conf
-        self.records: list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]] = []
-        self._waiting: list[Any] = []
-        self._offset = 0
-
-    def produce(
-        self,
-        topic: str,
-        value: bytes | None = None,
-        key: bytes | None = None,
-        partition: int = -1,
-        on_delivery: Any = None,
-        timestamp: int = 0,
-        headers: Any = None,
-    ) -> None:
-        self.records.append((topic, key, value, headers))  # type: ignore[arg-type]
-        self._waiting.append((topic, on_delivery))
-
-    def poll(self, timeout: float = 0) -> int:
-        waiting, self._waiting = self._waiting, []
-        for topic, on_delivery in waiting:
-            self._offset += 1
-            if on_delivery is not None:
-                on_delivery(None, _Message(topic, 0, self._offset))
-        return len(waiting)
-
-    def flush(self, timeout: float = 0) -> int:
-        self.poll()
-        return 0
-
-    def purge(self) -> None:
-        self._waiting = []
-
-    def __len__(self) -> int:
-        return len(self._waiting)
-
-
 @pytest.fixture
-def catalog() -> Catalog:
-    return load_catalog(ROOT / "avro")
-
-
-@pytest.fixture
-def registry() -> SchemaRegistryClient:
-    return SchemaRegistryClient.new_client({"url": "mock://bench-micro"})
-
-
-@pytest.fixture
-def producer(monkeypatch, catalog, registry) -> IngestionProducer:
-    monkeypatch.setattr(producer_module, "Producer", FakeProducer)
-    monkeypatch.setattr(dlq_module, "Producer", FakeProducer)
-    registrations = []
-    for dataset in catalog.values():
-        for version in dataset.versions:
-            schema_id = registry.register_schema(
-                dataset.value_subject, Schema(version.schema_str, "AVRO")
-            )
-            registrations.append(
-                Registration(
-                    dataset=dataset.name,
-                    subject=dataset.value_subject,
-                    version=version,
-                    schema_id=schema_id,
-                    new=True,
-                )
-            )
-    config = ProducerConfig(
-        bootstrap_servers="127.0.0.1:1", schema_registry_url="mock://bench-micro"
-    )
-    return IngestionProducer(config, catalog=catalog, registrations=registrations)
+def producer(make_fake_producer) -> IngestionProducer:
+    return make_fake_producer(schema_registry_url="mock://bench-micro")
 
 
 def orders(n: int, start: int = 0) -> list[dict[str, Any]]:
@@ -160,7 +69,7 @@ def check_produced(
 ) -> None:
     """Every event acknowledged, in order, with the bytes AvroSerializer
     writes, its key and the six headers."""
-    fake: FakeProducer = producer._producer  # type: ignore[assignment]
+    fake, _ = clients(producer)
     dataset = producer.catalog["orders"]
     version = dataset.latest
     serializer = AvroSerializer(
@@ -222,11 +131,10 @@ def test_bulk_from_json_lines(benchmark, producer, registry):
 
 def test_encode_only(benchmark, producer, registry):
     """Validation and Avro encoding of one orders v2 event."""
-    route = producer._routes["orders", None]
-    assert route.encoder is not None
+    route = producer._route_for("orders", None, None)
     event = orders(1)[0]
 
-    value = benchmark(route.encoder.encode, event)
+    value, _ = benchmark(route.encoder.encode, event)
 
     serializer = AvroSerializer(
         registry,
@@ -245,7 +153,7 @@ def test_invalid_events_still_go_to_the_dlq_in_the_benchmarked_setup(producer):
     results = list(producer.produce_many("orders", events))
 
     assert [r.outcome for r in results] == [Outcome.PRODUCED] * 2 + [Outcome.DLQ] * 2
-    dlq: FakeProducer = producer._dlq._producer  # type: ignore[assignment]
+    _, dlq = clients(producer)
     assert [json.loads(value)["error"]["type"] for _, _, value, _ in dlq.records] == [
         "schema_validation",
         "schema_validation",
@@ -255,7 +163,7 @@ def test_invalid_events_still_go_to_the_dlq_in_the_benchmarked_setup(producer):
 def test_each_outcome_is_logged_at_debug_only_when_debug_is_on(producer, caplog):
     """Not a benchmark: the per-event DEBUG log survives being asked for once per batch."""
     events = [*orders(2), {**orders(1)[0], "amount": "lots"}]
-    name = producer_module.log.name
+    name = delivery_module.log.name
 
     caplog.set_level(logging.INFO, logger=name)
     list(producer.produce_many("orders", events))

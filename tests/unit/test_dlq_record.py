@@ -7,9 +7,11 @@ from __future__ import annotations
 import base64
 import json
 import traceback
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
+from uuid import UUID
 
 import pytest
 from hypothesis import given, settings
@@ -379,25 +381,38 @@ def test_nan_and_infinity_in_a_python_payload_still_yield_strict_json():
     assert body["original_encoding"] == "json"
 
 
+class Color(Enum):
+    RED = "red"
+
+
+class Opaque:
+    def __repr__(self) -> str:
+        return "<Opaque>"
+
+
 @pytest.mark.parametrize(
-    ("original", "kept"),
+    ("original", "kept", "encoding"),
     [
-        ({"blob": b"\xff"}, {"blob": "b'\\xff'"}),
+        ({"blob": b"\xff"}, {"blob": "/w=="}, "python"),
         (
-            {"at": datetime(2026, 1, 21, tzinfo=UTC)},
-            {"at": repr(datetime(2026, 1, 21, tzinfo=UTC))},
+            {"at": datetime(2026, 1, 21, 10, 30, tzinfo=UTC), "on": date(2026, 1, 21)},
+            {"at": "2026-01-21T10:30:00+00:00", "on": "2026-01-21"},
+            "python",
         ),
-        ({"price": Decimal("1.10")}, {"price": "Decimal('1.10')"}),
-        ({"ids": (1, 2)}, {"ids": [1, 2]}),
-        ({1: "one", None: "none"}, {"1": "one", "null": "none"}),
+        ({"price": Decimal("1.10")}, {"price": "1.10"}, "python"),
+        ({"id": UUID(int=1)}, {"id": "00000000-0000-0000-0000-000000000001"}, "python"),
+        ({"color": Color.RED}, {"color": "red"}, "python"),
+        ({"thing": Opaque()}, {"thing": "<Opaque>"}, "python"),
+        ({"ids": (1, 2)}, {"ids": [1, 2]}, "json"),
+        ({1: "one", None: "none"}, {"1": "one", "null": "none"}, "json"),
     ],
-    ids=["bytes", "datetime", "decimal", "tuple", "non-string-keys"],
+    ids=["bytes", "datetime", "decimal", "uuid", "enum", "no-json-form", "tuple", "int-keys"],
 )
-def test_what_json_cannot_hold_is_kept_as_its_repr(original, kept):
+def test_python_values_are_kept_in_their_json_form_and_labelled_so(original, kept, encoding):
     body = record(original)
 
     assert body["original"] == kept
-    assert body["original_encoding"] == "json"
+    assert body["original_encoding"] == encoding
 
 
 def test_a_dict_with_keys_json_cannot_hold_still_yields_a_record():
