@@ -10,12 +10,16 @@ async with AsyncIngestionProducer.from_env() as producer:   # asyncio
     result = await producer.produce("orders", {...})
 """
 
-from streamlake.catalog import Catalog, Dataset, SchemaVersion, load_catalog
+import logging
+
+from streamlake.catalog import Catalog, Dataset, NamedType, SchemaVersion, load_catalog
+from streamlake.config import ProducerConfig
 from streamlake.errors import (
     CatalogError,
     ConfigurationError,
     ErrorType,
     InvalidEventError,
+    KafkaClusterError,
     KafkaDeliveryError,
     ProducerFatalError,
     RegistryError,
@@ -28,11 +32,13 @@ from streamlake.kafka.producer import (
     DLQProducer,
     IngestionProducer,
     Outcome,
-    ProducerConfig,
     ProduceResult,
 )
-from streamlake.registry import Registration, SchemaRegistry
+from streamlake.registry import Registration, SchemaRegistry, TypeRegistration
 from streamlake.startup import register_catalog
+
+# The library convention: silent until the application configures logging.
+logging.getLogger("streamlake").addHandler(logging.NullHandler())
 
 __all__ = [
     "AsyncIngestionProducer",
@@ -44,7 +50,9 @@ __all__ = [
     "ErrorType",
     "IngestionProducer",
     "InvalidEventError",
+    "KafkaClusterError",
     "KafkaDeliveryError",
+    "NamedType",
     "Outcome",
     "ProduceResult",
     "ProducerConfig",
@@ -56,6 +64,7 @@ __all__ = [
     "SchemaRejectedError",
     "SchemaVersion",
     "StreamLakeError",
+    "TypeRegistration",
     "load_catalog",
     "register_catalog",
 ]

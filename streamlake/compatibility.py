@@ -17,6 +17,12 @@ version to newest (``type double -> string``, ``enum symbol GOLD removed``). To
 attribute each incompatibility it asks the checker again about the sub-schemas
 of the fields, unions, arrays and maps the verdict blames.
 
+Versions using shared types (``avro/_types``) are checked with those types
+resolved: as they are now for the catalog's versions, as they were at the ref
+for released ones, and as the registry holds them (through each registered
+version's references) for registered ones. A changed shared type is thus
+checked against every dataset using it.
+
 `check_against` also compares the catalog with a git ref, where released
 versions live: a released version may not change or disappear.
 """
@@ -24,8 +30,9 @@ versions live: a released version may not change or disappear.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeAlias
@@ -38,11 +45,28 @@ from avro.compatibility import (
     SchemaCompatibilityType,
     lookup_writer_field,
 )
+from confluent_kafka.schema_registry import SchemaReference
 
 from streamlake import _git
-from streamlake.catalog import _VERSION_FILE, Catalog, Dataset, SchemaVersion
+from streamlake.catalog import (
+    _VERSION_FILE,
+    TYPES_DIR,
+    Catalog,
+    Dataset,
+    NamedType,
+    SchemaVersion,
+    load_types,
+    references_of,
+    resolved_schema_text,
+)
 from streamlake.errors import CatalogError
-from streamlake.registry import RegisteredVersion, SchemaRegistry
+from streamlake.registry import (
+    CompatibilityVerdict,
+    RegisteredVersion,
+    SchemaRegistry,
+    TypeRegistration,
+    same_schema,
+)
 
 CHANGED_AFTER_RELEASE = "CHANGED_AFTER_RELEASE"
 VERSION_REMOVED = "VERSION_REMOVED"
@@ -154,6 +178,7 @@ def check_against(catalog: Catalog, ref: str, repo_root: Path | None = None) -> 
     root = repo_root if repo_root is not None else _git.toplevel(catalog.root)
     schemas_dir = _git.relative_dir(catalog.root, root)
     released = _released_versions(root, ref, schemas_dir)
+    types = _released_types(root, ref, schemas_dir)
     problems: list[Problem] = []
     for name in sorted(set(catalog) | set(released)):
         dataset = catalog.get(name)
@@ -169,7 +194,7 @@ def check_against(catalog: Catalog, ref: str, repo_root: Path | None = None) -> 
         elif name not in released:
             problems += check_dataset(dataset)
         else:
-            problems += _check_released(dataset, ref, released[name], root)
+            problems += _check_released(dataset, ref, released[name], root, types)
     return problems
 
 
@@ -179,7 +204,10 @@ def check_registry(catalog: Catalog, registry: SchemaRegistry) -> list[Problem]:
 
     A subject the registry does not know is new and passes. When the registry
     gives no reasons (Apicurio gives none), the avro checker explains the
-    break against the registry's latest version.
+    break against the registry's latest version. When it cannot decide (a
+    shared type changed and is not registered yet, or Apicurio 3.0 facing
+    references), the avro checker decides, against the registered versions
+    with the types they reference as the registry holds them.
     """
     problems: list[Problem] = []
     for name in sorted(catalog):
@@ -189,11 +217,20 @@ def check_registry(catalog: Catalog, registry: SchemaRegistry) -> list[Problem]:
         if not registered:
             continue
         level = registry.compatibility_level(subject) or dataset.compatibility
-        held = [json.loads(r.schema_str) for r in registered]
+        types = registry.register_types(catalog, [dataset], dry_run=True)
         for version in dataset.versions:
-            if version.schema in held:
+            if any(same_schema(version.schema_str, version.named_types, r) for r in registered):
                 continue
-            verdict = registry.test_compatibility(subject, version.schema_str)
+            references = [types[n] for n in version.references]
+            if all(t.version is not None for t in references):
+                verdict = registry.test_compatibility(
+                    subject, version.schema_str, _references(references)
+                )
+            else:
+                verdict = CompatibilityVerdict(compatible=None, messages=())
+            if verdict.compatible is None:
+                problems += check_registered(dataset, version, registered, level)
+                continue
             if verdict.compatible:
                 continue
             latest = registered[-1]
@@ -204,16 +241,62 @@ def check_registry(catalog: Catalog, registry: SchemaRegistry) -> list[Problem]:
     return problems
 
 
+def _references(types: Sequence[TypeRegistration]) -> list[SchemaReference]:
+    return [SchemaReference(t.type.name, t.subject, t.version) for t in types]
+
+
+def _as_version(dataset: Dataset, version: SchemaVersion, held: RegisteredVersion) -> SchemaVersion:
+    """A registered version as a catalog version (charged to `version`'s file)."""
+    return SchemaVersion(
+        dataset=dataset.name,
+        version=held.version,
+        path=version.path,
+        schema=json.loads(held.schema_str),
+        schema_str=held.schema_str,
+        named_types=held.named_types,
+    )
+
+
+def check_registered(
+    dataset: Dataset, version: SchemaVersion, registered: Sequence[RegisteredVersion], level: str
+) -> list[Problem]:
+    """`version` against the registered versions `level` compares it with,
+    the shared types of both resolved (the registry's through its references)."""
+    if level == "NONE":
+        return []
+    earlier = registered if level.endswith("_TRANSITIVE") else registered[-1:]
+    base = level.removesuffix("_TRANSITIVE")
+    problems: list[Problem] = []
+    for held in earlier:
+        old = _as_version(dataset, version, held)
+        # Registered versions are numbered by the registry, not the catalog: say so.
+        label = f"registered version {held.version}"
+        if base in ("BACKWARD", "FULL"):
+            problems += [
+                replace(p, writer=label, detail=_relabelled(p.detail, old.label, label))
+                for p in describe_incompatibility(dataset, version, old, level)
+            ]
+        if base in ("FORWARD", "FULL"):
+            problems += [
+                replace(p, reader=label)
+                for p in describe_incompatibility(dataset, old, version, level)
+            ]
+    return problems
+
+
+def _relabelled(detail: str, label: str, new_label: str) -> str:
+    """`detail` naming the writer by `new_label` (``... is not in v1``)."""
+    return (
+        detail.removesuffix(f" {label}") + f" {new_label}"
+        if detail.endswith(f" {label}")
+        else detail
+    )
+
+
 def _explain_registry_verdict(
     dataset: Dataset, version: SchemaVersion, latest: RegisteredVersion, level: str
 ) -> list[Problem]:
-    held = SchemaVersion(
-        dataset=dataset.name,
-        version=latest.version,
-        path=version.path,
-        schema=json.loads(latest.schema_str),
-        schema_str=latest.schema_str,
-    )
+    held = _as_version(dataset, version, latest)
     base = level.removesuffix("_TRANSITIVE")
     problems = []
     if base in ("BACKWARD", "FULL"):
@@ -231,7 +314,11 @@ def _explain_registry_verdict(
 
 
 def _check_released(
-    dataset: Dataset, ref: str, released: dict[int, str], root: Path
+    dataset: Dataset,
+    ref: str,
+    released: dict[int, str],
+    root: Path,
+    types: Mapping[str, NamedType],
 ) -> list[Problem]:
     problems: list[Problem] = []
     as_released: list[SchemaVersion] = []
@@ -249,7 +336,7 @@ def _check_released(
             )
             continue
         text = _git.show(root, ref, git_path)
-        old = _released_version(current, text, ref)
+        old = _released_version(current, text, ref, types)
         as_released.append(old)
         if old.schema != current.schema:
             problems.append(
@@ -267,7 +354,12 @@ def _check_released(
     if len(as_released) < len(released):
         # Versions have no gaps, so a removed version means there is no new one.
         return problems
-    versions = (*as_released, *dataset.versions[len(as_released) :])
+    if any(old.named_types != dataset.versions[i].named_types for i, old in enumerate(as_released)):
+        # A shared type changed: every version is registered again with it,
+        # each checked against what precedes it, from the released ones on.
+        versions = (*as_released, *dataset.versions)
+    else:
+        versions = (*as_released, *dataset.versions[len(as_released) :])
     return problems + _check_versions(dataset, versions, first_new=len(as_released))
 
 
@@ -286,17 +378,35 @@ def _released_versions(
     return released
 
 
-def _released_version(current: SchemaVersion, text: str, ref: str) -> SchemaVersion:
+def _released_types(root: Path, ref: str, schemas_dir: PurePosixPath) -> dict[str, NamedType]:
+    """The shared types as released at `ref`, loaded and checked as the catalog's."""
+    paths = _git.list_files(root, ref, schemas_dir / TYPES_DIR)
+    if not paths:
+        return {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / TYPES_DIR
+        folder.mkdir()
+        for git_path in paths:
+            (folder / PurePosixPath(git_path).name).write_text(_git.show(root, ref, git_path))
+        return load_types(folder)
+
+
+def _released_version(
+    current: SchemaVersion, text: str, ref: str, types: Mapping[str, NamedType]
+) -> SchemaVersion:
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CatalogError(f"not valid JSON at {ref}: {exc}", path=current.path) from exc
+    references, named_types = references_of(current.path, schema, types)
     return SchemaVersion(
         dataset=current.dataset,
         version=current.version,
         path=current.path,
         schema=schema,
         schema_str=json.dumps(schema, separators=(",", ":")),
+        references=references,
+        named_types=named_types,
     )
 
 
@@ -322,15 +432,20 @@ def _check_versions(
 
 def _parse(version: SchemaVersion) -> avro.schema.Schema:
     try:
-        return _parse_text(version.schema_str)
+        return _parse_text(version.schema_str, version.named_types)
     except (avro.errors.AvroException, ValueError, TypeError, KeyError) as exc:
         # fastavro accepted it when the catalog was loaded; the avro package is stricter.
         raise CatalogError(f"the avro package cannot parse it: {exc}", path=version.path) from exc
 
 
 @lru_cache(maxsize=256)
-def _parse_text(text: str) -> avro.schema.Schema:
-    return avro.schema.parse(text)
+def _parse_text(text: str, named_types: tuple[str, ...]) -> avro.schema.Schema:
+    parsed = avro.schema.parse(resolved_schema_text(text, named_types))
+    # With shared types, a union of them and the schema: the schema is last.
+    if isinstance(parsed, avro.schema.UnionSchema):
+        last: avro.schema.Schema = parsed.schemas[-1]
+        return last
+    return parsed
 
 
 def _verdict(reader: avro.schema.Schema, writer: avro.schema.Schema) -> SchemaCompatibilityResult:

@@ -6,6 +6,10 @@
     ├── RegistryError             the schema registry failed or refused
     │   ├── RegistryUnavailableError   unreachable after bounded retries
     │   └── SchemaRejectedError        a version the registry will not accept
+    ├── KafkaClusterError         a request to Kafka that is not a record's
+    │                             delivery failed: brokers not answering at
+    │                             startup, credentials refused, topic creation,
+    │                             metadata, reading a DLQ
     ├── InvalidEventError         the event itself is bad (it goes to the DLQ)
     └── KafkaDeliveryError        Kafka did not acknowledge a record
         └── ProducerFatalError         the producer is unusable; recreate it
@@ -35,8 +39,6 @@ class ErrorType(StrEnum):
     """The value passed validation but could not be encoded."""
     INCOMPATIBLE_SCHEMA = "incompatible_schema"
     """The requested schema version was rejected by the registry."""
-    UNKNOWN_SCHEMA_VERSION = "unknown_schema_version"
-    """The requested schema version is not in the catalog."""
     RECORD_TOO_LARGE = "record_too_large"
     """The encoded record exceeds the producer's message.max.bytes."""
 
@@ -122,6 +124,23 @@ class SchemaRejectedError(RegistryError):
             message, url=url, subject=subject, status=status, dataset=dataset, reason=reason
         )
         self.version = version
+
+
+class KafkaClusterError(StreamLakeError):
+    """Kafka failed a startup, admin or metadata request (or a read): no
+    record's fate depends on it. `code` is librdkafka's error name."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        retriable: bool,
+        dataset: str | None = None,
+        topic: str | None = None,
+    ) -> None:
+        super().__init__(message, dataset=dataset, topic=topic, retriable=retriable)
+        self.code = code
 
 
 class InvalidEventError(StreamLakeError):

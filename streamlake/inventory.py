@@ -2,16 +2,19 @@
 
 Drift is a version registered under a dataset's subject whose schema is in no
 file under avro/ (someone registered it by hand, or a file was edited after
-release), or a catalog version the registry does not have yet.
+release), or a catalog version the registry does not have yet. A version
+using shared types matches only a registered one whose references resolve to
+the same types. A shared type is registered when its subject holds it; its
+older versions there are its history, not drift.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from streamlake.catalog import Catalog, Dataset, SchemaVersion
-from streamlake.registry import RegisteredVersion, SchemaRegistry
+from streamlake.catalog import Catalog, Dataset, NamedType, SchemaVersion
+from streamlake.registry import RegisteredVersion, SchemaRegistry, same_schema
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,11 +37,39 @@ class DatasetStatus:
         return bool(self.unknown_registered) or any(v.registered is None for v in self.versions)
 
 
-def _same_schema(a: str, b: str) -> bool:
-    try:
-        return bool(json.loads(a) == json.loads(b))
-    except ValueError:
-        return a == b
+@dataclass(frozen=True, kw_only=True)
+class TypeStatus:
+    type: NamedType
+    registered: RegisteredVersion | None
+    """The version of its subject holding it, if any."""
+
+
+def type_inventory(catalog: Catalog, registry: SchemaRegistry) -> list[TypeStatus]:
+    statuses = []
+    for named in catalog.types.values():
+        expected = tuple(catalog.types[n].schema_str for n in _closure(named, catalog.types))
+        found = next(
+            (
+                r
+                for r in registry.registered_versions(named.name)
+                if same_schema(named.schema_str, expected, r)
+            ),
+            None,
+        )
+        statuses.append(TypeStatus(type=named, registered=found))
+    return statuses
+
+
+def _closure(named: NamedType, types: Mapping[str, NamedType]) -> list[str]:
+    """The shared types `named` uses, directly or not."""
+    seen: list[str] = []
+    stack = list(named.references)
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.append(name)
+            stack.extend(types[name].references)
+    return seen
 
 
 def inventory(catalog: Catalog, registry: SchemaRegistry) -> list[DatasetStatus]:
@@ -50,7 +81,8 @@ def inventory(catalog: Catalog, registry: SchemaRegistry) -> list[DatasetStatus]
         versions = []
         for version in dataset.versions:
             found = next(
-                (r for r in registered if _same_schema(r.schema_str, version.schema_str)), None
+                (r for r in registered if same_schema(version.schema_str, version.named_types, r)),
+                None,
             )
             if found is not None:
                 matched.add(found.version)

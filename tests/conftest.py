@@ -31,7 +31,7 @@ import pytest
 from stacks import ROOT, Stack, read_env_file, run_stack, unavailable
 
 from streamlake import AsyncIngestionProducer, IngestionProducer, ProducerConfig
-from streamlake.kafka.producer.config import LIBRDKAFKA_LOG
+from streamlake.config import LIBRDKAFKA_LOG
 
 ORDERS_SCHEMAS = ROOT / "avro" / "orders"
 STACK_DIR = Path(os.environ.get("STREAMLAKE_STACK_DIR", ROOT / ".stack")).resolve()

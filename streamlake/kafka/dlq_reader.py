@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
-from streamlake.errors import ConfigurationError, KafkaDeliveryError
-from streamlake.kafka.producer.config import ProducerConfig
+from streamlake.config import ProducerConfig
+from streamlake.errors import ConfigurationError, KafkaClusterError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,7 +49,7 @@ def read_dlq(
     at the end of every partition (or after `idle_timeout_s` without news)."""
     consumer = Consumer(
         {
-            **config.admin_conf(),
+            **config.connection_conf(),
             "group.id": f"streamlake-dlq-show-{uuid.uuid4()}",
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
@@ -57,7 +57,18 @@ def read_dlq(
         }
     )
     try:
-        metadata = consumer.list_topics(topic, timeout=10)
+        try:
+            metadata = consumer.list_topics(topic, timeout=config.connect_timeout_s)
+        except KafkaException as exc:
+            err = exc.args[0]
+            raise KafkaClusterError(
+                f"Kafka at {config.bootstrap_servers} did not answer within "
+                f"{config.connect_timeout_s:g}s: {err.str()} ({err.name()}). Check that the "
+                "brokers run and STREAMLAKE_BOOTSTRAP_SERVERS / --bootstrap-servers names them",
+                code=err.name(),
+                retriable=True,
+                topic=topic,
+            ) from exc
         described = metadata.topics.get(topic)
         if described is None or described.error is not None:
             raise ConfigurationError(
@@ -84,7 +95,7 @@ def read_dlq(
                     if not follow and at_end >= set(partitions):
                         return
                     continue
-                raise KafkaDeliveryError(
+                raise KafkaClusterError(
                     f"reading {topic} failed: {error.str()} ({error.name()})",
                     code=error.name(),
                     retriable=error.retriable(),

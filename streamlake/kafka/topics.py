@@ -23,21 +23,25 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # untyped re-
     ResourceType,
 )
 
+from streamlake._logging import quiet_repeats
 from streamlake.catalog import Dataset
-from streamlake.errors import KafkaDeliveryError
+from streamlake.errors import KafkaClusterError
 
-log = logging.getLogger(__name__)
+log = quiet_repeats(logging.getLogger(__name__))
 
-_TIMEOUT_S = 30.0
+_CREATE_TIMEOUT_S = 30.0
 _REFUSED = frozenset({KafkaError._AUTHENTICATION, KafkaError._SSL})
 _MIN_INSYNC = "min.insync.replicas"
 
 
-def ensure_topics(conf: Mapping[str, Any], datasets: Iterable[Dataset]) -> list[str]:
-    """Create the missing raw and DLQ topics of `datasets`; return those created."""
+def ensure_topics(
+    conf: Mapping[str, Any], datasets: Iterable[Dataset], *, connect_timeout_s: float
+) -> list[str]:
+    """Create the missing raw and DLQ topics of `datasets`; return those created.
+    Brokers that do not answer are waited for up to `connect_timeout_s`."""
     refusals: list[KafkaError] = []
     admin = AdminClient({**conf, "error_cb": refusals.append})  # type: ignore[dict-item]  # stub lacks callbacks
-    metadata = _metadata(admin, refusals)
+    metadata = _metadata(admin, refusals, connect_timeout_s)
     brokers = len(metadata.brokers)
     wanted = {
         topic: dataset for dataset in datasets for topic in (dataset.raw_topic, dataset.dlq_topic)
@@ -50,7 +54,7 @@ def ensure_topics(conf: Mapping[str, Any], datasets: Iterable[Dataset]) -> list[
             continue
         replication, min_insync = durability(dataset, brokers)
         if replication > brokers:
-            raise KafkaDeliveryError(
+            raise KafkaClusterError(
                 f"Kafka: cannot create topic {topic}: dataset {dataset.name} declares "
                 f"replication_factor {replication} but {brokers} broker(s) answer. Start more "
                 f"brokers or lower replication_factor in {dataset.path / 'dataset.toml'}",
@@ -60,7 +64,7 @@ def ensure_topics(conf: Mapping[str, Any], datasets: Iterable[Dataset]) -> list[
                 topic=topic,
             )
         if min_insync > replication:
-            raise KafkaDeliveryError(
+            raise KafkaClusterError(
                 f"Kafka: cannot create topic {topic}: dataset {dataset.name} declares "
                 f"min_insync_replicas {min_insync}, above its replication factor {replication} "
                 f"(min(3, {brokers} live brokers)), so no write could be acknowledged. Declare "
@@ -76,9 +80,9 @@ def ensure_topics(conf: Mapping[str, Any], datasets: Iterable[Dataset]) -> list[
     if not missing:
         return []
     created = []
-    for topic, future in admin.create_topics(missing, operation_timeout=_TIMEOUT_S).items():
+    for topic, future in admin.create_topics(missing, operation_timeout=_CREATE_TIMEOUT_S).items():
         try:
-            future.result(timeout=_TIMEOUT_S)
+            future.result(timeout=_CREATE_TIMEOUT_S)
         except KafkaException as exc:
             # Another instance starting at the same time may have won the race.
             if exc.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
@@ -151,26 +155,26 @@ def _min_insync(admin: AdminClient, topics: list[str]) -> dict[str, int]:
     found = {}
     for resource, future in admin.describe_configs(resources).items():
         try:
-            entries = future.result(timeout=_TIMEOUT_S)
+            entries = future.result(timeout=_CREATE_TIMEOUT_S)
             found[resource.name] = int(entries[_MIN_INSYNC].value)
         except (KafkaException, KeyError, ValueError) as exc:
             log.info("could not read %s of topic %s: %s", _MIN_INSYNC, resource.name, exc)
     return found
 
 
-def _metadata(admin: AdminClient, refusals: list[KafkaError]) -> Any:
+def _metadata(admin: AdminClient, refusals: list[KafkaError], timeout_s: float) -> Any:
     """The cluster's metadata, failing at once when the brokers refuse our
     credentials instead of waiting out the timeout."""
-    deadline = time.monotonic() + _TIMEOUT_S
+    deadline = time.monotonic() + timeout_s
     warned = False
     while True:
         try:
-            return admin.list_topics(timeout=1)
+            return admin.list_topics(timeout=min(1.0, max(timeout_s, 0.1)))
         except KafkaException as exc:
             admin.poll(0)  # serves error_cb
             refused = next((e for e in refusals if e.code() in _REFUSED or e.fatal()), None)
             if refused is not None:
-                raise KafkaDeliveryError(
+                raise KafkaClusterError(
                     f"Kafka refused the connection: {refused.str()} ({refused.name()}). Check "
                     "the security settings (-X or STREAMLAKE_KAFKA_*: security.protocol, "
                     "sasl.mechanism, sasl.username, sasl.password, ssl.*)",
@@ -178,20 +182,21 @@ def _metadata(admin: AdminClient, refusals: list[KafkaError]) -> Any:
                     retriable=False,
                 ) from exc
             if time.monotonic() > deadline:
-                raise _kafka_error("list topics", exc) from exc
+                raise _kafka_error(f"list topics within {timeout_s:g}s", exc) from exc
             if not warned:
                 reason = refusals[-1].str() if refusals else exc.args[0].str()
                 log.warning(
-                    "Kafka does not answer yet (%s); retrying for up to %.0f s", reason, _TIMEOUT_S
+                    "Kafka does not answer yet (%s); retrying for up to %g s", reason, timeout_s
                 )
                 warned = True
 
 
-def _kafka_error(what: str, exc: KafkaException, topic: str | None = None) -> KafkaDeliveryError:
+def _kafka_error(what: str, exc: KafkaException, topic: str | None = None) -> KafkaClusterError:
     err = exc.args[0]
-    return KafkaDeliveryError(
+    return KafkaClusterError(
         f"Kafka: could not {what}: {err.str()}. Check that the brokers in "
-        "STREAMLAKE_BOOTSTRAP_SERVERS answer and that this client may create topics",
+        "STREAMLAKE_BOOTSTRAP_SERVERS / --bootstrap-servers answer (--connect-timeout: how "
+        "long to wait) and that this client may create topics",
         code=err.name(),
         retriable=err.retriable(),
         topic=topic,

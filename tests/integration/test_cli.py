@@ -558,25 +558,24 @@ def test_produce_with_a_pinned_schema_version(catalog, run, stack, tmp_path):
     assert decode(record, ORDERS_V1) == (ids["v1"], event)
 
 
-def test_produce_with_an_unknown_schema_version_sends_lines_to_the_dlq(
-    catalog, run, stack, tmp_path
+def test_produce_with_a_schema_version_the_catalog_lacks_exits_2_before_producing(
+    catalog, run, stack
 ):
+    # Issue 14: --schema-version 9 used to dead-letter every line and exit 0.
     result = run(
         "produce",
         "orders",
         "-",
         "--schema-version",
         "9",
-        "--results",
-        "results.jsonl",
         input=f"{json.dumps(order())}\n".encode(),
     )
 
-    assert result.exit_code == 0, result.output
-    assert summary(result) == (0, 1, 0, 0, 1)
-    (dead,) = read_results(tmp_path / "results.jsonl")
-    assert dead["error"]["type"] == "unknown_schema_version"
-    assert dead["error"]["message"] == "orders has no schema version v9; the catalog has v1, v2"
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == "error: orders has no schema version v9; the catalog has v1, v2\n"
+    assert catalog.raw not in topics(stack)
+    assert catalog.dlq not in topics(stack)
 
 
 def test_produce_to_an_unknown_dataset_exits_2(catalog, run):

@@ -12,7 +12,7 @@ import uuid
 import fastavro
 import pytest
 
-from streamlake import ErrorType, InvalidEventError, Outcome
+from streamlake import ConfigurationError, ErrorType, InvalidEventError, Outcome
 
 DATASET = "orders"
 RFC3339_MS_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -30,9 +30,9 @@ DLQ_KEYS = {
 METADATA = ["dataset", "schema_version", "schema_id", "ingestion_id", "producer_service"]
 
 
-def dead_letter(producer, dataset, kafka, event, *, version=None):
+def dead_letter(producer, dataset, kafka, event):
     """Produce `event`, check the result says DLQ, and return it with the DLQ record."""
-    result = producer.produce(DATASET, event, version=version)
+    result = producer.produce(DATASET, event)
 
     assert result.outcome is Outcome.DLQ
     assert result.topic == dataset.dlq_topic
@@ -86,12 +86,11 @@ def _without(field):
 
 
 LOTS = 'amount: expected double, got "lots"'
-# id: (event from `order`, version, error type, message, key, original kept,
+# id: (event from `order`, error type, message, key, original kept,
 #      original_encoding); `original` None means the event itself.
 DEAD_LETTERS = {
     "text-not-json": (
         lambda order: "{nope",
-        None,
         ErrorType.INVALID_JSON,
         "not valid JSON: key must be a string at line 1 column 2",
         None,
@@ -100,7 +99,6 @@ DEAD_LETTERS = {
     ),
     "key-absent": (
         _without("order_id"),
-        None,
         ErrorType.MISSING_FIELD,
         "order_id: missing: the record key is required",
         None,
@@ -109,7 +107,6 @@ DEAD_LETTERS = {
     ),
     "key-empty": (
         lambda order: order(""),
-        None,
         ErrorType.MISSING_FIELD,
         "order_id: the record key must not be empty",
         None,
@@ -118,7 +115,6 @@ DEAD_LETTERS = {
     ),
     "required-field-absent": (
         _without("customer_id"),
-        None,
         ErrorType.MISSING_FIELD,
         "customer_id: missing: a required field (no default)",
         b"ORD-no-customer",
@@ -127,7 +123,6 @@ DEAD_LETTERS = {
     ),
     "wrong-type": (
         lambda order: order("ORD-lots", amount="lots"),
-        None,
         ErrorType.SCHEMA_VALIDATION,
         LOTS,
         b"ORD-lots",
@@ -136,7 +131,6 @@ DEAD_LETTERS = {
     ),
     "wrong-type-in-json-text": (
         lambda order: json.dumps(order("ORD-lots", amount="lots")),
-        None,
         ErrorType.SCHEMA_VALIDATION,
         LOTS,
         b"ORD-lots",
@@ -145,7 +139,6 @@ DEAD_LETTERS = {
     ),
     "unknown-field": (
         lambda order: order("ORD-coupon", coupon="SAVE10"),
-        None,
         ErrorType.SCHEMA_VALIDATION,
         "coupon: not a field of io.streamlake.orders.Order",
         b"ORD-coupon",
@@ -154,41 +147,28 @@ DEAD_LETTERS = {
     ),
     "json-array": (
         lambda order: '[1, 2, "three"]',
-        None,
         ErrorType.SCHEMA_VALIDATION,
         "expected a JSON object, got array",
         None,
         "parsed",
         "json",
     ),
-    "unknown-version": (
-        lambda order: order("ORD-v9"),
-        9,
-        ErrorType.UNKNOWN_SCHEMA_VERSION,
-        "orders has no schema version v9; the catalog has v1, v2",
-        # dlq_producer.py: "its key is the original key when one could be
-        # extracted"; this event is a JSON object with its key field.
-        b"ORD-v9",
-        None,
-        "json",
-    ),
 }
 
 
 @pytest.mark.parametrize(
-    ("make", "version", "error_type", "message", "key", "original", "encoding"),
+    ("make", "error_type", "message", "key", "original", "encoding"),
     list(DEAD_LETTERS.values()),
     ids=list(DEAD_LETTERS),
 )
 def test_each_kind_of_invalid_event_is_one_dlq_record_and_nothing_raw(
-    producer, dataset, kafka, order, make, version, error_type, message, key, original, encoding
+    producer, dataset, kafka, order, make, error_type, message, key, original, encoding
 ):
     event = make(order)
     kept = json.loads(event) if original == "parsed" else event if original is None else original
 
-    result, record = dead_letter(producer, dataset, kafka, event, version=version)
+    result, record = dead_letter(producer, dataset, kafka, event)
 
-    pinned = version is None  # a known version: its label and id are in the metadata
     body = check_dlq_record(
         record,
         result,
@@ -196,7 +176,7 @@ def test_each_kind_of_invalid_event_is_one_dlq_record_and_nothing_raw(
         error_type=error_type,
         message=message,
         key=key,
-        metadata_names=METADATA if pinned else ["dataset", "ingestion_id", "producer_service"],
+        metadata_names=METADATA,
     )
     assert body["original"] == kept
     assert body["original_encoding"] == encoding
@@ -205,11 +185,22 @@ def test_each_kind_of_invalid_event_is_one_dlq_record_and_nothing_raw(
     assert body["original_size_bytes"] == len(text.encode())
     # The codec's own error is the cause: its traceback says nothing more.
     assert body["error"]["stacktrace"] is None
-    if pinned:
-        assert body["metadata"]["schema_version"] == "v2"
-        assert body["metadata"]["schema_id"] == str(producer.registrations[1].schema_id)
-    else:
-        assert (result.schema_version, result.schema_id) == (None, None)
+    assert body["metadata"]["schema_version"] == "v2"
+    assert body["metadata"]["schema_id"] == str(producer.registrations[1].schema_id)
+    assert_raw_topic_empty(kafka, dataset)
+
+
+def test_a_version_the_catalog_lacks_is_a_configuration_error_and_nothing_is_sent(
+    producer, dataset, kafka, order
+):
+    # Issue 14: it used to dead-letter every event as unknown_schema_version.
+    with pytest.raises(ConfigurationError) as raised:
+        producer.produce(dataset.name, order("ORD-v9"), version=9)
+    with pytest.raises(ConfigurationError):
+        list(producer.produce_many(dataset.name, [order("ORD-v9")], version=9))
+
+    assert raised.value.message == "orders has no schema version v9; the catalog has v1, v2"
+    assert producer.counts == {outcome: 0 for outcome in Outcome}
     assert_raw_topic_empty(kafka, dataset)
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
-import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -24,6 +22,22 @@ from typing import Any
 
 import fastavro
 from readback import Record
+from servehelpers import free_port, streamlake_exe  # shared with the serve tests
+
+__all__ = [
+    "DATASET",
+    "GATE_WAIT_S",
+    "ORDERS",
+    "ROOT",
+    "Audit",
+    "Fault",
+    "audit",
+    "cli_env",
+    "free_port",
+    "keyed_events",
+    "order",
+    "streamlake_exe",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDERS = ROOT / "avro" / "orders"
@@ -124,19 +138,6 @@ def audit(records: list[Record], acked: Mapping[str, tuple[int, int]], schema: A
         out_of_order=reordered,
         keys=len(last),
     )
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def streamlake_exe() -> str:
-    exe = Path(sys.executable).with_name("streamlake")
-    assert exe.exists(), f"{exe} missing: install the project (pip install -e .)"
-    return str(exe)
 
 
 def cli_env(**extra: str) -> dict[str, str]:

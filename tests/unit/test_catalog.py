@@ -3,13 +3,16 @@ one CatalogError naming the offending file for every kind of malformed input."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
+import fastavro
 import pytest
 
 from streamlake.catalog import COMPATIBILITY_LEVELS, load_catalog
-from streamlake.errors import CatalogError
+from streamlake.codec import Codec
+from streamlake.errors import CatalogError, ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -441,8 +444,8 @@ def test_an_unknown_key_in_dataset_toml_is_named_with_the_allowed_keys(tmp_path)
 
     assert str(error) == (
         f"{folder / 'dataset.toml'}: unknown key(s) ['key', 'retention']; allowed: "
-        "['compatibility', 'dlq_topic', 'key_field', 'min_insync_replicas', 'partitions', "
-        "'raw_topic', 'replication_factor']"
+        "['compatibility', 'dlq_topic', 'json_encoding', 'key_field', 'min_insync_replicas', "
+        "'partitions', 'raw_topic', 'replication_factor', 'subject_strategy']"
     )
 
 
@@ -580,3 +583,241 @@ def test_one_bad_dataset_fails_the_whole_catalog(tmp_path):
 
     assert error.path == folder / "v1.avsc"
     assert error.dataset == "beta"
+
+
+# --- shared named types (avro/_types) ----------------------------------------------------
+ADDRESS = {
+    "type": "record",
+    "name": "Address",
+    "namespace": "com.acme.common",
+    "fields": [
+        {"name": "city", "type": "string"},
+        {"name": "country", "type": "com.acme.common.Country"},
+    ],
+}
+COUNTRY = {
+    "type": "enum",
+    "name": "Country",
+    "namespace": "com.acme.common",
+    "symbols": ["DE", "FR"],
+}
+SHIPPED = record({"name": "ship_to", "type": "com.acme.common.Address"})
+
+
+def write_types(root: Path, *schemas: dict) -> Path:
+    folder = root / "_types"
+    folder.mkdir(parents=True, exist_ok=True)
+    for schema in schemas:
+        (folder / f"{schema['namespace']}.{schema['name']}.avsc").write_text(json.dumps(schema))
+    return folder
+
+
+def compact(schema: dict) -> str:
+    return json.dumps(schema, separators=(",", ":"))
+
+
+def test_a_version_uses_a_shared_type_by_full_name_with_what_it_uses_first(tmp_path):
+    # Issue 14: this used to be "not a valid Avro schema".
+    write_types(tmp_path, ADDRESS, COUNTRY)
+    make_dataset(tmp_path, versions={"v1.avsc": SHIPPED})
+
+    catalog = load_catalog(tmp_path)
+
+    (version,) = catalog["orders"].versions
+    assert version.references == ("com.acme.common.Address",)
+    assert version.named_types == (compact(COUNTRY), compact(ADDRESS))
+    assert set(catalog.types) == {"com.acme.common.Address", "com.acme.common.Country"}
+    assert catalog.types["com.acme.common.Address"].references == ("com.acme.common.Country",)
+    assert catalog.types["com.acme.common.Country"].path == tmp_path / "_types" / (
+        "com.acme.common.Country.avsc"
+    )
+    assert [d.name for d in catalog.users("com.acme.common.Country")] == ["orders"]
+
+
+def test_a_shared_type_may_be_named_relative_to_the_schemas_namespace(tmp_path):
+    write_types(tmp_path, {**COUNTRY, "namespace": "test"})
+    make_dataset(tmp_path, versions={"v1.avsc": record({"name": "country", "type": "Country"})})
+
+    (version,) = load_catalog(tmp_path)["orders"].versions
+
+    assert version.references == ("test.Country",)
+
+
+def test_a_version_without_shared_types_references_none(tmp_path):
+    write_types(tmp_path, COUNTRY)
+    make_dataset(tmp_path)
+
+    catalog = load_catalog(tmp_path)
+
+    assert (catalog["orders"].latest.references, catalog["orders"].latest.named_types) == ((), ())
+    assert catalog.users("com.acme.common.Country") == []
+
+
+def test_an_unknown_type_says_where_a_shared_type_would_be_defined(tmp_path):
+    folder = make_dataset(tmp_path, versions={"v1.avsc": SHIPPED})
+
+    error = catalog_error(tmp_path)
+
+    assert str(error) == (
+        f"{folder / 'v1.avsc'}: not a valid Avro schema: unknown type "
+        f"'com.acme.common.Address'; a shared type is defined in "
+        f"{tmp_path / '_types' / 'com.acme.common.Address.avsc'}"
+    )
+
+
+def test_a_shared_type_file_named_otherwise_than_its_type_is_refused(tmp_path):
+    folder = write_types(tmp_path)
+    (folder / "Address.avsc").write_text(json.dumps(ADDRESS))
+    make_dataset(tmp_path)
+
+    error = catalog_error(tmp_path)
+
+    assert error.path == folder / "Address.avsc"
+    assert "named after the type's full name (com.acme.common.Address.avsc)" in str(error)
+
+
+def test_shared_types_using_each_other_in_a_cycle_are_refused(tmp_path):
+    a = {"type": "record", "name": "A", "namespace": "x", "fields": [{"name": "b", "type": "x.B"}]}
+    b = {"type": "record", "name": "B", "namespace": "x", "fields": [{"name": "a", "type": "x.A"}]}
+    write_types(tmp_path, a, b)
+    make_dataset(tmp_path)
+
+    assert "shared types use each other in a cycle: x.A -> x.B -> x.A" in str(
+        catalog_error(tmp_path)
+    )
+
+
+def test_a_shared_type_file_that_is_not_a_named_type_is_refused(tmp_path):
+    folder = write_types(tmp_path)
+    (folder / "x.Y.avsc").write_text('"string"')
+    make_dataset(tmp_path)
+
+    assert catalog_error(tmp_path).path == folder / "x.Y.avsc"
+
+
+# --- json_encoding and subject_strategy -----------------------------------------------------
+def test_json_encoding_defaults_to_natural_and_may_be_avro(tmp_path):
+    make_dataset(tmp_path, "a")
+    make_dataset(tmp_path, "b", toml='key_field = "order_id"\njson_encoding = "avro"\n')
+
+    catalog = load_catalog(tmp_path)
+
+    assert (catalog["a"].json_encoding, catalog["b"].json_encoding) == ("natural", "avro")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("json_encoding", "json", "natural, avro"),
+        ("subject_strategy", "RecordNameStrategy", "topic, record, topic_record"),
+    ],
+)
+def test_an_unknown_json_encoding_or_subject_strategy_names_the_choices(
+    tmp_path, key, value, allowed
+):
+    folder = make_dataset(tmp_path, toml=f'key_field = "order_id"\n{key} = "{value}"\n')
+
+    assert str(catalog_error(tmp_path)) == (
+        f"{folder / 'dataset.toml'}: {key} {value!r} is not one of {allowed}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("strategy", "subject"),
+    [
+        ("topic", "raw.orders-value"),
+        ("record", "test.Order"),
+        ("topic_record", "raw.orders-test.Order"),
+    ],
+)
+def test_the_value_subject_follows_the_subject_strategy(tmp_path, strategy, subject):
+    make_dataset(tmp_path, toml=f'key_field = "order_id"\nsubject_strategy = "{strategy}"\n')
+
+    dataset = load_catalog(tmp_path)["orders"]
+
+    assert (dataset.subject_strategy, dataset.value_subject) == (strategy, subject)
+
+
+def two_on_one_topic(root: Path, strategies: tuple[str, str]) -> None:
+    for name, strategy, record_name in zip(("a", "b"), strategies, ("A", "B"), strict=True):
+        make_dataset(
+            root,
+            name,
+            toml=f'key_field = "order_id"\nraw_topic = "raw.events"\n'
+            f'subject_strategy = "{strategy}"\n',
+            versions={"v1.avsc": {**ORDER, "name": record_name}},
+        )
+
+
+def test_a_raw_topic_shared_under_the_topic_strategy_is_refused_at_load_time(tmp_path):
+    # Issue 14: this passed `schemas check`, then the second dataset was
+    # rejected at register and all its events went to the DLQ.
+    two_on_one_topic(tmp_path, ("record", "topic"))
+
+    assert str(catalog_error(tmp_path)) == (
+        f"{tmp_path}: datasets a, b share raw_topic 'raw.events', but b use(s) "
+        'subject_strategy "topic" (one subject, raw.events-value, per topic): set '
+        'subject_strategy = "record" or "topic_record" in each of their dataset.toml'
+    )
+
+
+def test_datasets_share_a_raw_topic_under_record_strategies(tmp_path):
+    two_on_one_topic(tmp_path, ("record", "topic_record"))
+
+    catalog = load_catalog(tmp_path)
+
+    assert [catalog[n].value_subject for n in "ab"] == ["test.A", "raw.events-test.B"]
+
+
+def test_two_datasets_whose_subjects_coincide_are_refused(tmp_path):
+    for name in ("a", "b"):
+        make_dataset(tmp_path, name, toml='key_field = "order_id"\nsubject_strategy = "record"\n')
+
+    assert str(catalog_error(tmp_path)) == (
+        f"{tmp_path}: datasets a, b would share the subject test.Order: give their records "
+        'different full names or use subject_strategy = "topic_record"'
+    )
+
+
+def test_a_record_strategy_needs_one_record_name_across_versions(tmp_path):
+    folder = make_dataset(
+        tmp_path,
+        toml='key_field = "order_id"\nsubject_strategy = "record"\n',
+        versions={"v1.avsc": ORDER, "v2.avsc": {**ORDER, "name": "Order2"}},
+    )
+
+    assert str(catalog_error(tmp_path)) == (
+        f"{folder / 'dataset.toml'}: subject_strategy 'record' names the subject after the "
+        "record, but the versions' records are named test.Order, test.Order2: keep one full "
+        "name for all"
+    )
+
+
+# --- pinned versions ---------------------------------------------------------------------------
+def test_pinning_a_version_the_catalog_lacks_is_a_configuration_error(tmp_path):
+    make_dataset(tmp_path)
+    dataset = load_catalog(tmp_path)["orders"]
+
+    with pytest.raises(ConfigurationError) as caught:
+        dataset.pinned(9)
+
+    assert caught.value.message == "orders has no schema version v9; the catalog has v1"
+    assert dataset.pinned(None) is dataset.pinned(1) is dataset.latest
+
+
+def test_the_codec_compiles_a_versions_shared_types(tmp_path):
+    # The encoder gets SchemaVersion.named_types; its bytes are the reference
+    # Avro writer's with the same types known.
+    write_types(tmp_path, ADDRESS, COUNTRY)
+    make_dataset(tmp_path, versions={"v1.avsc": SHIPPED})
+    (version,) = load_catalog(tmp_path)["orders"].versions
+    event = {"order_id": "ORD-1", "ship_to": {"city": "Lyon", "country": "FR"}}
+
+    value, key = Codec(version, 7, key_field="order_id").encode(json.dumps(event))
+
+    named: dict = {}
+    for text in version.named_types:
+        fastavro.parse_schema(json.loads(text), named_schemas=named)
+    expected = io.BytesIO()
+    fastavro.schemaless_writer(expected, fastavro.parse_schema(SHIPPED, named_schemas=named), event)
+    assert (value, key) == (b"\x00\x00\x00\x00\x07" + expected.getvalue(), b"ORD-1")

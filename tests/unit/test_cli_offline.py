@@ -8,9 +8,14 @@ at ./avro, so paths in the output are the relative ones CI would show.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
+import threading
 import xml.etree.ElementTree as ET
+from importlib import metadata
 from pathlib import Path
+from typing import ClassVar
 
 import click
 import pytest
@@ -26,11 +31,13 @@ from clihelpers import (
     write_catalog,
 )
 
+from streamlake import cli
 from streamlake.cli import main
-from streamlake.kafka import topics
+from streamlake.kafka.producer.producer import Outcome, ProduceResult
 
 UNREACHABLE_REGISTRY = "http://127.0.0.1:1/apis/ccompat/v7"
 OK = "OK: 1 dataset checked, no problems"
+SEE_LIBRDKAFKA = "; see librdkafka's CONFIGURATION.md for the property names and values"
 ONE_PROBLEM = "1 problem in 1 of 1 dataset"
 
 
@@ -113,7 +120,7 @@ def test_a_malformed_kafka_property_is_a_usage_error(avro, value):
 
 def test_well_formed_kafka_properties_are_accepted(avro):
     result = invoke(
-        ["--schemas-dir", "avro", "-X", "linger.ms=1", "-X", "a.b=c=d", "schemas", "list"]
+        ["--schemas-dir", "avro", "-X", "linger.ms=1", "-X", "client.id=a=b", "schemas", "list"]
     )
     assert result.exit_code == 0, result.output
 
@@ -346,10 +353,9 @@ def test_produce_without_bootstrap_servers_exits_2_naming_the_variable(avro, tmp
     )
 
 
-def test_produce_with_no_broker_answering_warns_once_and_fails_without_librdkafka_noise(
-    avro, tmp_path, monkeypatch, caplog, capfd
+def test_produce_with_no_broker_answering_warns_once_and_exits_2_after_the_connect_timeout(
+    avro, tmp_path, caplog, capfd
 ):
-    monkeypatch.setattr(topics, "_TIMEOUT_S", 3.0)
     (tmp_path / "events.jsonl").write_text("{}\n")
 
     result = invoke(
@@ -363,12 +369,17 @@ def test_produce_with_no_broker_answering_warns_once_and_fails_without_librdkafk
             "produce",
             "orders",
             "events.jsonl",
+            "--connect-timeout",
+            "3",
         ]
     )
 
-    assert result.exit_code == 1
-    assert result.stderr.startswith("error: Kafka: could not list topics: ")
-    assert "Check that the brokers in STREAMLAKE_BOOTSTRAP_SERVERS answer" in result.stderr
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: Kafka: could not list topics within 3s: ")
+    assert (
+        "Check that the brokers in STREAMLAKE_BOOTSTRAP_SERVERS / --bootstrap-servers answer "
+        "(--connect-timeout: how long to wait)"
+    ) in result.stderr
     warnings = [r.getMessage() for r in caplog.records if r.name == "streamlake.kafka.topics"]
     assert len(warnings) == 1
     assert warnings[0].startswith("Kafka does not answer yet (")
@@ -436,3 +447,265 @@ def test_produce_rejects_a_bad_schema_version(avro, tmp_path, version):
 
     assert result.exit_code == 2
     assert "Invalid value for '--schema-version'" in result.stderr
+
+
+# --- global options anywhere, one line per configuration mistake -----------------------------
+def test_global_options_are_accepted_after_the_subcommand(avro, tmp_path):
+    # Issue 14: "No such option" without a hint.
+    write_catalog(tmp_path / "other", dataset="payments")
+
+    after = invoke(["schemas", "check", "--schemas-dir", "avro", "--offline"])
+    later_wins = invoke(["--schemas-dir", "avro", "schemas", "list", "--schemas-dir", "other"])
+    on_the_group = invoke(["schemas", "--schemas-dir", "other", "list"])
+
+    assert (after.exit_code, after.stdout) == (0, f"{OK}\n")
+    assert later_wins.exit_code == 0, later_wins.output
+    assert lines(later_wins.stdout)[0].startswith("payments: ")
+    assert lines(on_the_group.stdout)[0].startswith("payments: ")
+
+
+def test_kafka_properties_before_and_after_the_subcommand_are_merged(avro, monkeypatch):
+    seen = []
+    monkeypatch.setattr(cli, "check_kafka_properties", lambda config: seen.append(config.kafka))
+
+    result = invoke(["-X", "linger.ms=1", "schemas", "list", "-X", "acks=all", "-X", "linger.ms=2"])
+
+    assert result.exit_code == 0, result.output
+    assert seen == [{"linger.ms": "2", "acks": "all"}]
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (
+            ["-X", "linger.mss=10"],
+            {},
+            "invalid Kafka configuration (-X or STREAMLAKE_KAFKA_*): No such configuration "
+            f'property: "linger.mss"{SEE_LIBRDKAFKA}',
+        ),
+        (
+            ["-X", "acks=0"],
+            {},
+            "invalid Kafka configuration (-X or STREAMLAKE_KAFKA_*): Failed to create producer: "
+            f"`acks` must be set to `all` when `enable.idempotence` is true{SEE_LIBRDKAFKA}",
+        ),
+        (
+            [],
+            {"STREAMLAKE_KAFKA_LINGER_MS": "soon"},
+            "invalid Kafka configuration (-X or STREAMLAKE_KAFKA_*): Invalid value for "
+            f'configuration property "queue.buffering.max.ms"{SEE_LIBRDKAFKA}',
+        ),
+        (
+            ["--schema-registry-url", "127.0.0.1:8081"],
+            {},
+            "schema registry URL '127.0.0.1:8081' is not an http(s) URL: expected e.g. "
+            "http://127.0.0.1:8081 (Confluent) or http://127.0.0.1:8080/apis/ccompat/v7 (Apicurio)",
+        ),
+        (
+            ["--schema-registry-url", "http://127.0.0.1:1"],
+            {"STREAMLAKE_REGISTRY_BASIC_AUTH_USR_INFO": "u:p"},
+            "schema registry client configuration (STREAMLAKE_REGISTRY_*, "
+            "--schema-registry-url): Unrecognized properties: basic.auth.usr.info",
+        ),
+    ],
+    ids=[
+        "unknown-property",
+        "conflicting-property",
+        "invalid-value",
+        "url-scheme",
+        "registry-prop",
+    ],
+)
+@pytest.mark.parametrize("command", [["schemas", "list"], ["schemas", "register"]])
+def test_each_configuration_mistake_is_one_line_and_exit_2(avro, command, args, env, message):
+    result = invoke([*command, "--bootstrap-servers", "127.0.0.1:1", *args], env=env)
+
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert lines(result.stderr) == [f"error: {message}"]
+    assert "Traceback" not in result.stderr
+
+
+def test_version_prints_the_installed_version():
+    result = invoke(["--version"])
+    assert (result.exit_code, result.stdout) == (
+        0,
+        f"streamlake {metadata.version('streamlake')}\n",
+    )
+
+
+# --- produce, with the producer replaced: what the CLI does with what it gets -------------
+class FakeProducer:
+    """Stands in for IngestionProducer: records what the CLI asks of it and
+    answers each line as produced, or raises `fail_at` once it reads that line."""
+
+    instances: ClassVar[list[FakeProducer]] = []
+
+    def __init__(self, config, *, catalog=None):
+        self.calls: list[dict] = []
+        self.closed = False
+        self.fail_at: int | None = None
+        FakeProducer.instances.append(self)
+
+    def produce_many(self, dataset, events, **options):
+        self.calls.append(options)
+        pending = []
+        for number, _ in enumerate(events, start=1):
+            if number == self.fail_at:
+                raise RuntimeError("injected")
+            pending.append(number)
+            if len(pending) == 3:  # results come back in batches, as librdkafka's do
+                for offset in pending:
+                    yield ProduceResult(
+                        outcome=Outcome.PRODUCED,
+                        dataset=dataset,
+                        topic="raw.orders",
+                        partition=0,
+                        offset=offset,
+                        ingestion_id=f"id-{offset}",
+                        schema_id=1,
+                        schema_version="v2",
+                    )
+                pending.clear()
+
+    def close(self, timeout=30.0):
+        self.closed = True
+        return 0
+
+
+@pytest.fixture
+def fake_producer(monkeypatch):
+    FakeProducer.instances.clear()
+    monkeypatch.setattr(cli, "IngestionProducer", FakeProducer)
+    return FakeProducer
+
+
+def produce_args(*extra: str) -> list[str]:
+    return ["produce", "orders", "events.jsonl", "--bootstrap-servers", "127.0.0.1:1", *extra]
+
+
+@pytest.mark.parametrize(("flag", "passed"), [([], None), (["--json-encoding", "avro"], "avro")])
+def test_produce_passes_the_chosen_json_encoding_to_the_producer(
+    avro, tmp_path, fake_producer, flag, passed
+):
+    (tmp_path / "events.jsonl").write_text("{}\n{}\n")
+
+    result = invoke(produce_args(*flag))
+
+    assert result.exit_code == 0, result.output
+    (producer,) = fake_producer.instances
+    assert producer.calls == [{"version": None, "json_encoding": passed, "stop_on_failure": True}]
+
+
+def test_produce_refuses_an_unknown_json_encoding(avro, tmp_path, fake_producer):
+    (tmp_path / "events.jsonl").write_text("{}\n")
+    result = invoke(produce_args("--json-encoding", "yaml"))
+    assert result.exit_code == 2
+    assert "Invalid value for '--json-encoding': 'yaml' is not one of 'natural', 'avro'" in (
+        result.stderr
+    )
+
+
+def test_an_unexpected_error_while_producing_is_reported_with_the_lines_in_flight(
+    avro, tmp_path, fake_producer, monkeypatch
+):
+    # Issue 10: a bare exception out of produce() ended the CLI on a
+    # traceback, with most acknowledged results missing from --results.
+    monkeypatch.setattr(FakeProducer, "__init__", _failing_at(5))
+    (tmp_path / "events.jsonl").write_text("{}\n" * 8)
+
+    result = invoke(produce_args("--results", "results.jsonl"))
+
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert lines(result.stderr) == [
+        "stopped at line 5: unexpected error: RuntimeError: injected. Lines 4-5 were in "
+        'flight: flushed, but with an unknown outcome (outcome "unknown" in --results)'
+    ]
+    written = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert [(r["line"], r["outcome"]) for r in written] == [
+        (1, "produced"),
+        (2, "produced"),
+        (3, "produced"),
+        (4, "unknown"),
+        (5, "unknown"),
+    ]
+    assert FakeProducer.instances[-1].closed
+
+
+def _failing_at(line: int):
+    original = FakeProducer.__init__
+
+    def init(self, config, *, catalog=None):
+        original(self, config, catalog=catalog)
+        self.fail_at = line
+
+    return init
+
+
+def test_dlq_show_with_no_broker_answering_exits_2_after_the_connect_timeout(avro):
+    result = invoke(
+        [
+            "dlq",
+            "show",
+            "orders",
+            "--schemas-dir",
+            "avro",
+            "--bootstrap-servers",
+            "127.0.0.1:1",
+            "--connect-timeout",
+            "1",
+        ]
+    )
+
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert lines(result.stderr) == [
+        "error: Kafka at 127.0.0.1:1 did not answer within 1s: Failed to get metadata: Local: "
+        "Broker transport failure (_TRANSPORT). Check that the brokers run and "
+        "STREAMLAKE_BOOTSTRAP_SERVERS / --bootstrap-servers names them"
+    ]
+
+
+# --- the registry probe, against a web server that is not a registry -------------------------
+class _QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # its request log would land in the CLI's stderr
+        pass
+
+
+@pytest.fixture
+def web_server(tmp_path):
+    """Python's own file server on a free port, serving tmp_path/site: a real
+    HTTP server that does not speak the Confluent API."""
+    site = tmp_path / "site"
+    site.mkdir()
+    handler = functools.partial(_QuietFiles, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield site, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("subjects", "answer"),
+    [
+        (None, "HTTP 404 (text/html)"),
+        ("<html><body>Welcome</body></html>", "HTTP 200 (application/octet-stream)"),
+        ('{"subjects": []}', "HTTP 200 (application/octet-stream)"),
+    ],
+    ids=["html-404", "not-json", "json-but-not-a-list"],
+)
+def test_check_against_a_url_that_is_not_a_registry_exits_2(avro, web_server, subjects, answer):
+    site, url = web_server
+    if subjects is not None:
+        (site / "subjects").write_text(subjects)
+
+    code, stdout, stderr = check("--schema-registry-url", url)
+
+    assert (code, stdout) == (2, "")
+    assert lines(stderr) == [
+        f"error: {url} does not answer the Confluent Schema Registry API: GET {url}/subjects "
+        f"gave {answer}, not a JSON list of subjects; a Confluent-API URL is the registry's "
+        "base URL, e.g. http://127.0.0.1:8081 for Confluent Schema Registry or "
+        "http://127.0.0.1:8080/apis/ccompat/v7 for Apicurio"
+    ]

@@ -34,7 +34,7 @@ def published(service: dict) -> dict[str, tuple[str, int]]:
 def test_compose_runs_a_kafka_broker_and_a_confluent_schema_registry():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
-    assert set(compose["services"]) == {"kafka", "schema-registry"}
+    assert set(compose["services"]) == {"kafka", "schema-registry", "serve"}
     assert compose["services"]["schema-registry"]["image"].startswith(
         "confluentinc/cp-schema-registry:"
     )

@@ -9,14 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from streamlake.config import LIBRDKAFKA_LOG, REGISTRY_DEFAULTS, ProducerConfig
 from streamlake.errors import ConfigurationError
-from streamlake.kafka.producer.config import (
-    LIBRDKAFKA_LOG,
-    REGISTRY_DEFAULTS,
-    ProducerConfig,
-    is_secret,
-    redact,
-)
+from streamlake.redaction import is_secret, redact
 
 ENV = {
     "STREAMLAKE_BOOTSTRAP_SERVERS": "broker-1:9092,broker-2:9092",
@@ -186,7 +181,7 @@ NO_REGISTRY = (
 )
 
 
-@pytest.mark.parametrize("conf", ["kafka_conf", "admin_conf"])
+@pytest.mark.parametrize("conf", ["kafka_conf", "connection_conf"])
 def test_missing_bootstrap_servers_says_which_variable_or_flag_to_set(conf):
     cfg = ProducerConfig.from_env({"STREAMLAKE_SCHEMA_REGISTRY_URL": "http://registry:8081"})
 
@@ -205,7 +200,7 @@ def test_missing_registry_url_says_which_variable_or_flag_to_set():
 
     assert str(caught.value) == NO_REGISTRY
     assert cfg.kafka_conf()["bootstrap.servers"] == "broker:9092"
-    assert cfg.admin_conf() == {"bootstrap.servers": "broker:9092", "logger": LIBRDKAFKA_LOG}
+    assert cfg.connection_conf() == {"bootstrap.servers": "broker:9092", "logger": LIBRDKAFKA_LOG}
 
 
 def test_empty_variables_count_as_missing():
@@ -240,7 +235,7 @@ def test_a_flag_can_supply_what_the_environment_lacks():
     assert cfg.registry_conf() == {**REGISTRY_DEFAULTS, "url": "http://flag:8081"}
 
 
-# --- kafka_conf, admin_conf, registry_conf ---------------------------------------------------
+# --- kafka_conf, connection_conf, registry_conf ---------------------------------------------------
 
 
 def test_kafka_conf_has_the_durable_low_latency_defaults():
@@ -289,13 +284,13 @@ def test_the_bootstrap_servers_setting_wins_over_a_kafka_property():
     cfg = config(kafka={"bootstrap.servers": "elsewhere:9092"})
 
     assert cfg.kafka_conf()["bootstrap.servers"] == "broker-1:9092,broker-2:9092"
-    assert cfg.admin_conf()["bootstrap.servers"] == "broker-1:9092,broker-2:9092"
+    assert cfg.connection_conf()["bootstrap.servers"] == "broker-1:9092,broker-2:9092"
 
 
-def test_admin_conf_has_connection_and_security_settings_but_no_producer_defaults():
+def test_connection_conf_has_connection_and_security_settings_but_no_producer_defaults():
     cfg = config(kafka={"security.protocol": "SSL", "ssl.ca.location": "/ca.pem"})
 
-    assert cfg.admin_conf() == {
+    assert cfg.connection_conf() == {
         "security.protocol": "SSL",
         "ssl.ca.location": "/ca.pem",
         "bootstrap.servers": "broker-1:9092,broker-2:9092",

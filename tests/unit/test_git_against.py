@@ -224,3 +224,60 @@ def test_outside_a_git_repository_is_a_configuration_error(tmp_path, monkeypatch
 
     with pytest.raises(ConfigurationError, match="is not in a git repository"):
         check_against(load_catalog(tmp_path / "export" / "avro"), "main")
+
+
+# --- shared types (avro/_types) ------------------------------------------------------------
+ADDRESS = {
+    "type": "record",
+    "name": "Address",
+    "namespace": "com.acme.common",
+    "fields": [{"name": "city", "type": "string"}],
+}
+SHIP_TO = {"name": "ship_to", "type": "com.acme.common.Address"}
+
+
+def write_address(repo: Path, *extra_fields: dict) -> None:
+    folder = repo / "avro" / "_types"
+    folder.mkdir(parents=True, exist_ok=True)
+    schema = {**ADDRESS, "fields": [*ADDRESS["fields"], *extra_fields]}
+    (folder / "com.acme.common.Address.avsc").write_text(json.dumps(schema, indent=2))
+
+
+@pytest.fixture
+def shared(repo):
+    """`repo` whose release also has two datasets using a shared Address."""
+    write_address(repo)
+    write(repo, "shipments", record(SHIP_TO), level="FORWARD")
+    write(repo, "returns", record(SHIP_TO), record(SHIP_TO, CURRENCY))
+    release(repo)
+    return repo
+
+
+def test_an_unchanged_shared_type_passes(shared):
+    assert against(shared) == []
+
+
+def test_a_compatible_change_of_a_shared_type_passes(shared):
+    write_address(shared, {"name": "zip", "type": ["null", "string"], "default": None})
+    assert against(shared) == []
+
+
+def test_a_breaking_change_of_a_shared_type_is_checked_against_every_dataset_using_it(shared):
+    # Every version of returns (BACKWARD) is registered again with the new
+    # Address, each checked against the latest before it: v1 with a zip
+    # without default cannot read the released v2. shipments (FORWARD) can.
+    # Removing city instead breaks shipments only.
+    write_address(shared, {"name": "zip", "type": "string"})
+
+    assert sorted(str(p) for p in against(shared)) == [
+        f"{shared / 'avro/returns/v2.avsc'}: BACKWARD: v1 cannot read v2: field "
+        "ship_to.zip: has no default and is not in v2",
+    ]
+
+    (shared / "avro" / "_types" / "com.acme.common.Address.avsc").write_text(
+        json.dumps(
+            {**ADDRESS, "fields": [{"name": "zip", "type": ["null", "string"], "default": None}]}
+        )
+    )
+    problems = {(p.dataset, p.rule) for p in against(shared)}
+    assert problems == {("shipments", "FORWARD")}

@@ -1,7 +1,7 @@
 """The ingestion producers (threads, asyncio), their configuration, the dead-letter producer."""
 
+from streamlake.config import ProducerConfig
 from streamlake.kafka.producer.async_producer import AsyncIngestionProducer
-from streamlake.kafka.producer.config import ProducerConfig
 from streamlake.kafka.producer.dlq_producer import DLQProducer
 from streamlake.kafka.producer.producer import IngestionProducer, Outcome, ProduceResult
 

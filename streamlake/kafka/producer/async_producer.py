@@ -21,11 +21,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
 from streamlake.catalog import Catalog
-from streamlake.kafka.producer.config import ProducerConfig
+from streamlake.config import ProducerConfig
 from streamlake.kafka.producer.delivery import Outcome, Pending, ProduceResult
 from streamlake.kafka.producer.producer import IngestionProducer
 from streamlake.registry import Registration
@@ -139,15 +139,25 @@ class AsyncIngestionProducer:
         *,
         version: int | None = None,
         json_encoding: str | None = None,
+        headers: Sequence[tuple[str, bytes]] = (),
+        ingestion_id: str | None = None,
     ) -> ProduceResult:
         """Produce one event and await Kafka's acknowledgement: the result
-        (``produced`` or ``dlq``), or `KafkaDeliveryError` raised."""
+        (``produced`` or ``dlq``), or `KafkaDeliveryError` raised.
+        `headers` are added after the metadata headers (e.g. traceparent);
+        `ingestion_id` replaces the random one (e.g. from an idempotency key)."""
         route = self._producer._route_for(dataset, version, json_encoding)
         bridge = self._bridge()
         await self._room(bridge)
         future: asyncio.Future[ProduceResult] = bridge.loop.create_future()
         with self._engine.waiting():
-            self._producer._submit(route, event, _Awaited(bridge, future))
+            self._producer._submit(
+                route,
+                event,
+                _Awaited(bridge, future),
+                ingestion_id=ingestion_id,
+                extra_headers=headers,
+            )
             result = await future
         if result.outcome is Outcome.FAILED:
             assert result.error is not None
@@ -162,17 +172,27 @@ class AsyncIngestionProducer:
         version: int | None = None,
         json_encoding: str | None = None,
         max_in_flight: int = MAX_IN_FLIGHT,
+        headers: Sequence[tuple[str, bytes]] = (),
+        ingestion_id_of: Callable[[object], str | None] | None = None,
     ) -> AsyncIterator[ProduceResult]:
         """Produce events pipelined; yield one result per event, in input
         order, with at most `max_in_flight` awaiting their acknowledgement.
-        Kafka failures are results with outcome ``failed``, never raised."""
+        Kafka failures are results with outcome ``failed``, never raised.
+        `headers` go on every record; `ingestion_id_of(event)` gives an
+        event's ingestion_id (None: a random one)."""
         route = self._producer._route_for(dataset, version, json_encoding)
         bridge = self._bridge()
         window: deque[asyncio.Future[ProduceResult]] = deque()
         async for event in _aiter(events):
             await self._room(bridge)
             future: asyncio.Future[ProduceResult] = bridge.loop.create_future()
-            self._producer._submit(route, event, _Awaited(bridge, future))
+            self._producer._submit(
+                route,
+                event,
+                _Awaited(bridge, future),
+                ingestion_id=ingestion_id_of(event) if ingestion_id_of is not None else None,
+                extra_headers=headers,
+            )
             window.append(future)
             if len(window) >= max_in_flight:
                 with self._engine.waiting():
@@ -183,6 +203,10 @@ class AsyncIngestionProducer:
             with self._engine.waiting():
                 result = await window.popleft()
             yield result
+
+    def queue_depth(self) -> int:
+        """Records librdkafka holds (queued, in flight or being reported)."""
+        return self._engine.queued()
 
     def _bridge(self) -> _LoopBridge:
         loop = asyncio.get_running_loop()

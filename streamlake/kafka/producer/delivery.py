@@ -46,6 +46,7 @@ from typing import Any, Protocol
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from streamlake._logging import quiet_repeats
 from streamlake.errors import (
     InvalidEventError,
     KafkaDeliveryError,
@@ -53,7 +54,7 @@ from streamlake.errors import (
     StreamLakeError,
 )
 
-log = logging.getLogger(__name__)
+log = quiet_repeats(logging.getLogger(__name__))
 
 NUDGE_S = 0.01
 """While someone waits: flush() for this long, which sends lingering records now."""

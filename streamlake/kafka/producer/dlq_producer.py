@@ -51,9 +51,9 @@ from uuid import UUID
 
 from streamlake._codec import EncodeError
 from streamlake.catalog import Dataset
+from streamlake.config import ProducerConfig
 from streamlake.errors import InvalidEventError, KafkaDeliveryError
 from streamlake.kafka.producer._encoding import Clock, parse_json
-from streamlake.kafka.producer.config import ProducerConfig
 from streamlake.kafka.producer.delivery import DeliveryEngine, Headers, Pending
 
 log = logging.getLogger(__name__)

@@ -24,15 +24,15 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from streamlake.catalog import Catalog, Dataset, SchemaVersion, load_catalog
+from streamlake.catalog import JSON_ENCODINGS, Catalog, Dataset, SchemaVersion, load_catalog
 from streamlake.codec import Codec
+from streamlake.config import ProducerConfig
 from streamlake.errors import ConfigurationError, ErrorType, InvalidEventError, StreamLakeError
 from streamlake.kafka.producer._encoding import Clock, new_ingestion_id
-from streamlake.kafka.producer.config import ProducerConfig
 from streamlake.kafka.producer.delivery import (
     DeliveryEngine,
     Headers,
@@ -53,7 +53,6 @@ log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 20_000
 """Bulk backpressure: results not yet returned, whatever librdkafka's queue holds."""
-JSON_ENCODINGS = ("natural", "avro")
 
 
 class _Encoder(Protocol):
@@ -178,19 +177,10 @@ class IngestionProducer:
                 f"unknown json_encoding {encoding!r}; use one of {', '.join(JSON_ENCODINGS)}",
                 dataset=dataset,
             )
-        chosen = known.version(known.latest.version if version is None else version)
         if version is None:
             route = self._route_for(dataset, known.latest.version, encoding)
-        elif chosen is not None:
-            route = self._route(known, chosen, encoding)
-        else:
-            unusable = _Unusable(
-                ErrorType.UNKNOWN_SCHEMA_VERSION,
-                f"{dataset} has no schema version v{version}; the catalog has "
-                f"{', '.join(v.label for v in known.versions)}",
-            )
-            target = Target(dataset, known.raw_topic, known.dlq_topic, None, None)
-            route = _Route(known, target, unusable, (("dataset", dataset.encode()),))
+        else:  # a version the catalog lacks is a ConfigurationError, not a DLQ record
+            route = self._route(known, known.pinned(version), encoding)
         self._routes[dataset, version, encoding] = route
         return route
 
@@ -255,16 +245,28 @@ class IngestionProducer:
             self._engine.wait(window[0], waiter)
             yield window.popleft().result  # type: ignore[misc]
 
-    def _submit(self, route: _Route, event: object, waiter: Waiter | None) -> Pending:
+    def _submit(
+        self,
+        route: _Route,
+        event: object,
+        waiter: Waiter | None,
+        *,
+        ingestion_id: str | None = None,
+        extra_headers: Sequence[tuple[str, bytes]] = (),
+    ) -> Pending:
         """Encode `event` and send it to the raw topic, or dead-letter it;
         `waiter` learns when its result is ready. For this package's callers
-        (the asyncio producer): it never waits for an acknowledgement."""
-        pending = Pending(self._engine, route.target, new_ingestion_id(), waiter)
+        (the asyncio producer): it never waits for an acknowledgement.
+        `ingestion_id` replaces the random one; `extra_headers` follow the
+        metadata headers (both for the HTTP layer: idempotency keys, trace
+        context)."""
+        pending = Pending(self._engine, route.target, ingestion_id or new_ingestion_id(), waiter)
         headers: Headers = [
             *route.headers,
             ("ingestion_id", pending.ingestion_id.encode()),
             ("producer_service", self._service),
             ("ingested_at", self._clock.now(time.time_ns())),
+            *extra_headers,
         ]
         try:
             value, key = route.encoder.encode(event)

@@ -1,4 +1,7 @@
-"""Producer configuration: one frozen dataclass, built in one place.
+"""Configuration: one frozen dataclass, built in one place.
+
+A leaf module: it imports only the other leaves (errors, redaction), so every
+part of the package may use it without an import cycle.
 
 `ProducerConfig.from_env()` reads the environment; librdkafka's dotted
 property dict and the registry client's dict are produced only at the edge
@@ -40,9 +43,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from streamlake._logging import quiet_repeats
 from streamlake.errors import ConfigurationError
+from streamlake.redaction import redact, redact_url
 
 KAFKA_DEFAULTS: Mapping[str, str] = {
     "acks": "all",
@@ -51,34 +56,15 @@ KAFKA_DEFAULTS: Mapping[str, str] = {
     "message.timeout.ms": "30000",
     "partitioner": "murmur2_random",
 }
-LIBRDKAFKA_LOG = logging.getLogger("streamlake.kafka.librdkafka")
+LIBRDKAFKA_LOG = quiet_repeats(logging.getLogger("streamlake.kafka.librdkafka"))
 REGISTRY_TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S = 30.0
 REGISTRY_DEFAULTS: Mapping[str, Any] = {
     # StreamLake retries the registry itself, within registry_timeout_s; the
     # client's own retries would multiply that budget.
     "max.retries": 0,
     "timeout": 10,
 }
-_SECRET_MARKERS = ("password", "secret", "token", "user.info", "key.pem", "credentials")
-
-
-def is_secret(name: str) -> bool:
-    """Whether a property's value must never be shown (passwords, tokens, ...)."""
-    return any(marker in name.lower() for marker in _SECRET_MARKERS)
-
-
-def redact(conf: Mapping[str, object]) -> dict[str, object]:
-    """A copy of `conf` safe to log or print: secret values replaced."""
-    return {k: ("***" if is_secret(k) else v) for k, v in conf.items()}
-
-
-def redact_url(url: str) -> str:
-    """`url` with any password in its user-info part replaced."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,6 +84,8 @@ class ProducerConfig:
     """Schema registry client properties (basic auth, bearer token, TLS)."""
     registry_timeout_s: float = REGISTRY_TIMEOUT_S
     """How long startup retries an unreachable registry before giving up."""
+    connect_timeout_s: float = CONNECT_TIMEOUT_S
+    """How long startup waits for brokers that do not answer before giving up."""
 
     def __repr__(self) -> str:
         return (
@@ -133,13 +121,14 @@ class ProducerConfig:
         return {
             **KAFKA_DEFAULTS,
             "client.id": self.producer_service,
-            **self.admin_conf(),
+            **self.connection_conf(),
             **extra,
         }
 
-    def admin_conf(self) -> dict[str, Any]:
-        """For admin and consumer clients: connection and security settings,
-        and the logger librdkafka's log lines go to."""
+    def connection_conf(self) -> dict[str, Any]:
+        """What every Kafka client needs (admin, consumer, and under the
+        producer defaults): brokers, security settings and the logger
+        librdkafka's log lines go to."""
         if not self.bootstrap_servers:
             raise ConfigurationError(
                 "no Kafka bootstrap servers: set STREAMLAKE_BOOTSTRAP_SERVERS or "
@@ -153,6 +142,13 @@ class ProducerConfig:
             raise ConfigurationError(
                 "no schema registry URL: set STREAMLAKE_SCHEMA_REGISTRY_URL or "
                 "--schema-registry-url (e.g. http://127.0.0.1:8081)"
+            )
+        url = urlsplit(self.schema_registry_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ConfigurationError(
+                f"schema registry URL {redact_url(self.schema_registry_url)!r} is not an "
+                "http(s) URL: expected e.g. http://127.0.0.1:8081 (Confluent) or "
+                "http://127.0.0.1:8080/apis/ccompat/v7 (Apicurio)"
             )
         return {**REGISTRY_DEFAULTS, **self.registry, "url": self.schema_registry_url}
 
