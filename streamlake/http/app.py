@@ -115,7 +115,7 @@ class Service:
             )
         self.catalog = self._producer.catalog
         self.registrations = self._producer.registrations
-        self._admin = AdminClient(self.settings.producer.admin_conf())
+        self._admin = AdminClient(self.settings.producer.connection_conf())
         self._probe = asyncio.Lock()
         self.metrics.watch_queue(self._producer.queue_depth)
 

@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from streamlake.config import ProducerConfig
 from streamlake.errors import ConfigurationError
-from streamlake.kafka.producer.config import ProducerConfig
 
 MiB = 1024 * 1024
 ENV_PREFIX = "STREAMLAKE_HTTP_"

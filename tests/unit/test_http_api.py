@@ -15,10 +15,10 @@ import pytest
 from openapi_spec_validator import validate
 from starlette.testclient import TestClient
 
+from streamlake.config import ProducerConfig
 from streamlake.http import ApiKey, Limits, ServeSettings, create_app
 from streamlake.http.problems import Problem
 from streamlake.http.results import Summary
-from streamlake.kafka.producer.config import ProducerConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "sl-test-token-0123456789"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from streamlake.config import ProducerConfig
 from streamlake.errors import ConfigurationError
 from streamlake.http.settings import Limits, ServeSettings, load_settings
-from streamlake.kafka.producer.config import ProducerConfig
 
 PRODUCER = ProducerConfig(bootstrap_servers="127.0.0.1:1")
 DIGEST = hashlib.sha256(b"s3cret-token").hexdigest()
