@@ -19,7 +19,7 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from streamlake import (
     ErrorType,
     IngestionProducer,
-    KafkaDeliveryError,
+    KafkaClusterError,
     Outcome,
     ProducerConfig,
     RegistryUnavailableError,
@@ -138,7 +138,7 @@ def test_a_replication_factor_the_cluster_cannot_hold_stops_startup_naming_datas
     schemas_dir = make_catalog(replication_factor=9)
     dataset = load_catalog(schemas_dir)[DATASET]
 
-    with pytest.raises(KafkaDeliveryError) as raised:
+    with pytest.raises(KafkaClusterError) as raised:
         make_producer(schemas_dir=schemas_dir)
 
     assert raised.value.code == "INVALID_REPLICATION_FACTOR"
