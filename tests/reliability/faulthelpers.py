@@ -105,6 +105,9 @@ class Audit:
     """Records whose ingestion id is stored more than once."""
     acknowledged_missing: int
     """Acknowledged ids not stored at their acknowledged (partition, offset)..."""
+    offsetless: int
+    """Acknowledged without an offset (librdkafka's answer for a retry the broker
+    found already written) and stored once in the acknowledged partition: not missing."""
     misplaced: tuple[tuple[str, tuple[int, int], tuple[int, int] | None], ...]
     """...each as (id, acknowledged at, stored at or None), for the failure message."""
     stored_unacknowledged: frozenset[str]
@@ -128,11 +131,17 @@ def audit(records: list[Record], acked: Mapping[str, tuple[int, int]], schema: A
         if key in last and amount <= last[key]:
             reordered += 1
         last[key] = amount
-    misplaced = [(i, at, where.get(i)) for i, at in acked.items() if where.get(i) != at]
+    offsetless = {i for i, (p, o) in acked.items() if o is None and where.get(i, (None,))[0] == p}
+    misplaced = [
+        (i, at, where.get(i))
+        for i, at in acked.items()
+        if where.get(i) != at and i not in offsetless
+    ]
     return Audit(
         stored=len(records),
         duplicates=sum(n - 1 for n in ids.values()),
         acknowledged_missing=len(misplaced),
+        offsetless=len(offsetless),
         misplaced=tuple(misplaced[:20]),
         stored_unacknowledged=frozenset(set(where) - set(acked)),
         out_of_order=reordered,

@@ -269,6 +269,7 @@ def test_a_broker_frozen_past_the_request_timeout_then_resumed_accounts_for_ever
         f"\n{frozen[0]} SIGSTOPped {FREEZE_S:.0f}s (request.timeout.ms 5000): sent={sent} "
         f"acknowledged={len(run.acked)} failed={len(run.failed)} codes={dict(run.codes)} "
         f"stored={found.stored} acknowledged_missing=0 duplicates=0 out_of_order=0 "
+        f"acknowledged_without_offset={found.offsetless} "
         f"stored_but_failed={len(found.stored_unacknowledged)} dlq=0"
     )
 
