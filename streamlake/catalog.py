@@ -15,6 +15,8 @@
     partitions = 3                # used only when StreamLake creates the topics
     raw_topic = "raw.orders"      # default raw.<dataset>
     dlq_topic = "dlq.orders"      # default dlq.<dataset>
+    replication_factor = 3        # default min(3, brokers); only when StreamLake creates
+    min_insync_replicas = 2       # default min(2, replication factor); likewise
     subject_strategy = "topic"    # or "record", "topic_record" (see below)
     json_encoding = "natural"     # or "avro": the JSON dialect of the events
 
@@ -75,6 +77,8 @@ _DATASET_KEYS = {
     "dlq_topic",
     "subject_strategy",
     "json_encoding",
+    "replication_factor",
+    "min_insync_replicas",
 }
 _NAMED_KINDS = ("record", "enum", "fixed")
 
@@ -137,6 +141,10 @@ class Dataset:
     """How the value subject is named: ``topic``, ``record`` or ``topic_record``."""
     json_encoding: str = "natural"
     """The JSON dialect events come in: ``natural`` or ``avro`` (Avro's JSON encoding)."""
+    replication_factor: int | None = None
+    """Declared in dataset.toml; None: min(3, brokers) when the topics are created."""
+    min_insync_replicas: int | None = None
+    """Declared in dataset.toml; None: min(2, the replication factor)."""
 
     @property
     def value_subject(self) -> str:
@@ -384,6 +392,8 @@ def load_dataset(folder: Path, types: Mapping[str, NamedType] | None = None) -> 
         path=folder,
         subject_strategy=strategy,
         json_encoding=settings.get("json_encoding", "natural"),
+        replication_factor=settings.get("replication_factor"),
+        min_insync_replicas=settings.get("min_insync_replicas"),
     )
 
 
@@ -405,9 +415,17 @@ def _read_settings(path: Path, dataset: str) -> dict[str, Any]:
     level = settings.setdefault("compatibility", "BACKWARD")
     if level not in COMPATIBILITY_LEVELS:
         raise fail(f"compatibility {level!r} is not one of {', '.join(COMPATIBILITY_LEVELS)}")
-    partitions = settings.get("partitions", 3)
-    if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1:
-        raise fail(f"partitions must be a positive integer, not {partitions!r}")
+    for count_key in ("partitions", "replication_factor", "min_insync_replicas"):
+        count = settings.get(count_key, 1)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise fail(f"{count_key} must be a positive integer, not {count!r}")
+    replication = settings.get("replication_factor")
+    min_insync = settings.get("min_insync_replicas")
+    if replication is not None and min_insync is not None and min_insync > replication:
+        raise fail(
+            f"min_insync_replicas {min_insync} exceeds replication_factor {replication}: "
+            "no write could ever be acknowledged"
+        )
     for key, allowed in (
         ("subject_strategy", SUBJECT_STRATEGIES),
         ("json_encoding", JSON_ENCODINGS),

@@ -6,8 +6,9 @@ The stack is found, in this order:
 3. `scripts/stack up` (real Kafka and Apicurio from Maven Central).
 
 Tests under tests/integration and tests/reliability are marked and get the
-stack; unit tests never start it. With CI=true, a test that cannot get a stack
-fails instead of skipping.
+stack; unit tests never start it. tests/reliability/cluster (marked `cluster`)
+brings up a 3-node stack of its own instead (its conftest.py). With CI=true, a
+test that cannot get a stack fails instead of skipping.
 
 Both suites build producers with `make_catalog` (an orders catalog whose
 topics are unique to the test) and `make_producer` / `make_async_producer`
@@ -21,60 +22,32 @@ import logging
 import os
 import shutil
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from stacks import ROOT, Stack, read_env_file, run_stack, unavailable
 
 from streamlake import AsyncIngestionProducer, IngestionProducer, ProducerConfig
 from streamlake.config import LIBRDKAFKA_LOG
 
-ROOT = Path(__file__).resolve().parent.parent
-STACK_SCRIPT = ROOT / "scripts" / "stack"
 ORDERS_SCHEMAS = ROOT / "avro" / "orders"
 STACK_DIR = Path(os.environ.get("STREAMLAKE_STACK_DIR", ROOT / ".stack")).resolve()
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-@dataclass(frozen=True)
-class Stack:
-    bootstrap_servers: str
-    schema_registry_url: str
-    source: str
-    """'env', 'testcontainers' or 'scripts/stack'."""
-
-    def control(self, action: str, server: str, *extra: str) -> None:
-        """Stop or start one server; only a scripts/stack stack can be controlled."""
-        if self.source != "scripts/stack":
-            unavailable(f"fault injection needs a stack run by scripts/stack, not {self.source}")
-        run_stack(action, server, *extra)
-
-
-def unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"CI=true and {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-def run_stack(*args: str) -> None:
-    result = subprocess.run(
-        [sys.executable, str(STACK_SCRIPT), *args], capture_output=True, text=True, timeout=600
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"scripts/stack {' '.join(args)} failed:\n{result.stderr}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).resolve().parent
     for item in items:
-        parts = Path(str(item.fspath)).parts
+        # Relative to tests/: the checkout's own path may hold these words.
+        parts = item.path.resolve().relative_to(tests).parts
         if "integration" in parts:
             item.add_marker(pytest.mark.integration)
         if "reliability" in parts:
             item.add_marker(pytest.mark.reliability)
+        if "cluster" in parts:
+            item.add_marker(pytest.mark.cluster)
 
 
 def _docker_answers() -> bool:
@@ -130,7 +103,7 @@ def stack() -> Iterator[Stack]:
         run_stack("up")
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
         unavailable(f"no Kafka/registry stack: {exc}")
-    env = dict(line.split("=", 1) for line in (STACK_DIR / "env").read_text().splitlines() if line)
+    env = read_env_file(STACK_DIR)
     yield Stack(
         env["STREAMLAKE_BOOTSTRAP_SERVERS"], env["STREAMLAKE_SCHEMA_REGISTRY_URL"], "scripts/stack"
     )
@@ -160,7 +133,8 @@ def make_catalog(tmp_path: Path, unique: Callable[[str], str]) -> MakeCatalog:
 
     `versions` picks which of avro/orders' schema files to copy (1 and 2 by
     default), `name` tells several catalogs of one test apart, and
-    `compatibility` / `partitions` go to dataset.toml when given.
+    `compatibility` / `partitions` / `replication_factor` /
+    `min_insync_replicas` go to dataset.toml when given.
     """
 
     def make(
@@ -169,6 +143,8 @@ def make_catalog(tmp_path: Path, unique: Callable[[str], str]) -> MakeCatalog:
         name: str = "",
         compatibility: str | None = None,
         partitions: int | None = None,
+        replication_factor: int | None = None,
+        min_insync_replicas: int | None = None,
     ) -> Path:
         root = tmp_path / f"catalog{name}"
         folder = root / "orders"
@@ -182,8 +158,12 @@ def make_catalog(tmp_path: Path, unique: Callable[[str], str]) -> MakeCatalog:
         ]
         if compatibility is not None:
             lines.append(f'compatibility = "{compatibility}"')
-        if partitions is not None:
-            lines.append(f"partitions = {partitions}")
+        counts = {
+            "partitions": partitions,
+            "replication_factor": replication_factor,
+            "min_insync_replicas": min_insync_replicas,
+        }
+        lines += [f"{key} = {value}" for key, value in counts.items() if value is not None]
         (folder / "dataset.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
         return root
 

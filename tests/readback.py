@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 
 READ_TIMEOUT_S = 30.0
 """How long a read waits for the records it expects."""
@@ -88,6 +88,15 @@ class Topics:
 
     def partitions(self, topic: str) -> int:
         return len(self.partition_ids(topic))
+
+    def durability(self, topic: str) -> tuple[int, int]:
+        """The topic's replication factor (its least replicated partition's)
+        and its min.insync.replicas, as the brokers report them."""
+        found = self.admin.list_topics(topic, timeout=10).topics[topic]
+        replicas = min(len(p.replicas) for p in found.partitions.values())
+        resource = ConfigResource(ResourceType.TOPIC, topic)
+        config = self.admin.describe_configs([resource])[resource].result(timeout=30)
+        return replicas, int(config["min.insync.replicas"].value)
 
     def end_offsets(self, topic: str, timeout: float = LEADER_TIMEOUT_S) -> dict[int, int]:
         """The high watermark of each partition: how many records it ever got.

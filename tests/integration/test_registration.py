@@ -6,6 +6,7 @@ bounded time, and no registry call once the producer runs."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import httpx2
@@ -18,6 +19,7 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from streamlake import (
     ErrorType,
     IngestionProducer,
+    KafkaClusterError,
     Outcome,
     ProducerConfig,
     RegistryUnavailableError,
@@ -87,6 +89,63 @@ def test_startup_leaves_an_existing_topic_with_another_partition_count_as_it_is(
     results = list(producer.produce_many(DATASET, [order(f"ORD-{i}") for i in range(40)]))
     assert {r.outcome for r in results} == {Outcome.PRODUCED}
     assert {r.partition for r in results} == {0, 1, 2, 3}
+
+
+def test_startup_creates_topics_replicated_min_3_brokers_with_min_insync_min_2_replicas(
+    stack, make_catalog, make_producer, kafka
+):
+    dataset = load_catalog(make_catalog())[DATASET]
+    make_producer(schemas_dir=dataset.path.parent)
+
+    brokers = len(kafka.admin.list_topics(timeout=10).brokers)
+    replication = min(3, brokers)
+    assert kafka.durability(dataset.raw_topic) == (replication, min(2, replication))
+    assert kafka.durability(dataset.dlq_topic) == (replication, min(2, replication))
+
+
+def test_startup_warns_about_existing_topics_less_durable_than_declared_and_leaves_them(
+    make_catalog, make_producer, kafka, caplog
+):
+    # Declared more than any test stack holds: only the existing topics make it startable.
+    schemas_dir = make_catalog(replication_factor=4, min_insync_replicas=3)
+    dataset = load_catalog(schemas_dir)[DATASET]
+    topics = [dataset.raw_topic, dataset.dlq_topic]
+    futures = kafka.admin.create_topics(
+        [NewTopic(t, 3, 1, config={"min.insync.replicas": "1"}) for t in topics]
+    )
+    for future in futures.values():
+        future.result(timeout=30)
+
+    with caplog.at_level(logging.WARNING, logger="streamlake.kafka.topics"):
+        make_producer(schemas_dir=schemas_dir)
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    for topic in topics:
+        assert (
+            f"topic {topic} exists with replication factor 1, below the 4 dataset orders asks "
+            "for; left as it is"
+        ) in "\n".join(warnings)
+        assert (
+            f"topic {topic} exists with min.insync.replicas 1, below the 3 dataset orders asks "
+            "for; left as it is"
+        ) in "\n".join(warnings)
+        assert kafka.durability(topic) == (1, 1)
+
+
+def test_a_replication_factor_the_cluster_cannot_hold_stops_startup_naming_dataset_toml(
+    make_catalog, make_producer, kafka
+):
+    schemas_dir = make_catalog(replication_factor=9)
+    dataset = load_catalog(schemas_dir)[DATASET]
+
+    with pytest.raises(KafkaClusterError) as raised:
+        make_producer(schemas_dir=schemas_dir)
+
+    assert raised.value.code == "INVALID_REPLICATION_FACTOR"
+    assert raised.value.retriable is False
+    assert "declares replication_factor 9 but" in raised.value.message
+    assert str(dataset.path / "dataset.toml") in raised.value.message
+    assert not {dataset.raw_topic, dataset.dlq_topic} & kafka.topics()
 
 
 @pytest.mark.parametrize("level", ["BACKWARD", "FULL"])

@@ -1,6 +1,6 @@
 """The stack is real: a Kafka broker that keeps acknowledged records across a
-restart, and a registry that speaks the Confluent API and enforces
-compatibility."""
+restart, and a registry that speaks the Confluent API, enforces compatibility
+and keeps every schema id across a restart and across `down` / `up`."""
 
 from __future__ import annotations
 
@@ -130,3 +130,53 @@ def test_records_acknowledged_before_a_broker_restart_are_all_read_after_it(stac
 
     records = consume_all(stack.bootstrap_servers, topic, 500)
     assert sorted(records) == sorted((f"key-{i}", f"value-{i}") for i in range(500))
+
+
+def _register_two_subjects(stack, unique) -> dict[str, int]:
+    """Two subjects registered: subject -> schema id."""
+    client = SchemaRegistryClient({"url": stack.schema_registry_url})
+    customer = {**ORDER_V1, "name": "Customer", "fields": [{"name": "id", "type": "string"}]}
+    return {
+        subject: client.register_schema(subject, Schema(json.dumps(schema), "AVRO"))
+        for subject, schema in (
+            (unique("stack-durable-orders") + "-value", ORDER_V1),
+            (unique("stack-durable-customers") + "-value", customer),
+        )
+    }
+
+
+def _assert_registry_still_holds(stack, registered: dict[str, int], unique) -> None:
+    # A fresh client: nothing may come from a cache.
+    client = SchemaRegistryClient({"url": stack.schema_registry_url})
+    for subject, schema_id in registered.items():
+        latest = client.get_latest_version(subject)
+        assert (latest.version, latest.schema_id) == (1, schema_id)
+        assert json.loads(client.get_schema(schema_id).schema_str) == json.loads(
+            latest.schema.schema_str
+        )
+    # A schema registered afterwards gets a new id, never one already handed
+    # out: reuse would make old records decode silently with the wrong schema.
+    other = {**ORDER_V1, "name": "Payment"}
+    new_id = client.register_schema(
+        unique("stack-durable-payments") + "-value", Schema(json.dumps(other), "AVRO")
+    )
+    assert new_id not in registered.values()
+
+
+@pytest.mark.parametrize("how", [(), ("--kill",)], ids=["clean stop", "SIGKILL"])
+def test_the_registry_keeps_every_schema_id_across_a_restart(stack, unique, how):
+    registered = _register_two_subjects(stack, unique)
+
+    stack.control("stop", "registry", *how)
+    stack.control("start", "registry")
+
+    _assert_registry_still_holds(stack, registered, unique)
+
+
+def test_the_stack_keeps_every_schema_id_across_down_and_up(stack, unique):
+    registered = _register_two_subjects(stack, unique)
+
+    stack.control("down")
+    stack.control("up")
+
+    _assert_registry_still_holds(stack, registered, unique)

@@ -2,8 +2,8 @@
 the ids cached at startup without a single registry call; at startup, the
 producer and the CLI give up after bounded retries with an error naming the URL.
 
-Apicurio keeps schemas in memory, so a registry restart forgets them: each
-test restarts it in `finally` and later tests register again."""
+Each test restarts the registry in `finally`; it keeps its schemas in a file
+database, so later tests find their ids again."""
 
 from __future__ import annotations
 

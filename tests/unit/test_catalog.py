@@ -144,6 +144,30 @@ def test_a_dataset_toml_with_only_key_field_gets_the_documented_defaults(tmp_pat
     assert payments.raw_topic == "raw.payments"
     assert payments.dlq_topic == "dlq.payments"
     assert payments.value_subject == "raw.payments-value"
+    # None: decided from the cluster when the topics are created (kafka/topics.py).
+    assert payments.replication_factor is None
+    assert payments.min_insync_replicas is None
+
+
+def test_replication_factor_and_min_insync_replicas_can_be_declared(tmp_path):
+    make_dataset(
+        tmp_path, toml='key_field = "order_id"\nreplication_factor = 5\nmin_insync_replicas = 3\n'
+    )
+
+    orders = load_catalog(tmp_path)["orders"]
+
+    assert (orders.replication_factor, orders.min_insync_replicas) == (5, 3)
+
+
+def test_min_insync_replicas_above_the_replication_factor_names_the_file(tmp_path):
+    folder = make_dataset(
+        tmp_path, toml='key_field = "order_id"\nreplication_factor = 2\nmin_insync_replicas = 3\n'
+    )
+
+    assert str(catalog_error(tmp_path)) == (
+        f"{folder / 'dataset.toml'}: min_insync_replicas 3 exceeds replication_factor 2: "
+        "no write could ever be acknowledged"
+    )
 
 
 def test_topic_names_partitions_and_compatibility_can_be_overridden(tmp_path):
@@ -420,8 +444,8 @@ def test_an_unknown_key_in_dataset_toml_is_named_with_the_allowed_keys(tmp_path)
 
     assert str(error) == (
         f"{folder / 'dataset.toml'}: unknown key(s) ['key', 'retention']; allowed: "
-        "['compatibility', 'dlq_topic', 'json_encoding', 'key_field', 'partitions', 'raw_topic', "
-        "'subject_strategy']"
+        "['compatibility', 'dlq_topic', 'json_encoding', 'key_field', 'min_insync_replicas', "
+        "'partitions', 'raw_topic', 'replication_factor', 'subject_strategy']"
     )
 
 
@@ -449,15 +473,16 @@ def test_an_invalid_compatibility_level_names_the_file_and_the_levels(tmp_path, 
     )
 
 
+@pytest.mark.parametrize("setting", ["partitions", "replication_factor", "min_insync_replicas"])
 @pytest.mark.parametrize(
     ("value", "shown"),
     [("0", "0"), ("-3", "-3"), ('"3"', "'3'"), ("true", "True"), ("1.5", "1.5")],
 )
-def test_partitions_must_be_a_positive_integer(tmp_path, value, shown):
-    folder = make_dataset(tmp_path, toml=f'key_field = "order_id"\npartitions = {value}\n')
+def test_counts_in_dataset_toml_must_be_positive_integers(tmp_path, setting, value, shown):
+    folder = make_dataset(tmp_path, toml=f'key_field = "order_id"\n{setting} = {value}\n')
 
     assert str(catalog_error(tmp_path)) == (
-        f"{folder / 'dataset.toml'}: partitions must be a positive integer, not {shown}"
+        f"{folder / 'dataset.toml'}: {setting} must be a positive integer, not {shown}"
     )
 
 
