@@ -3,7 +3,7 @@ tests/integration/test_cli.py): a catalog written to a temporary folder, the
 CLI invoked in-process with no STREAMLAKE_* variable leaking in from the
 environment, and topics read back in a bounded loop.
 
-Imported as ``clihelpers``: pytest puts tests/ on sys.path for tests/conftest.py.
+Imported as ``tests.clihelpers`` (tests/ is a package).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from readback import READ_TIMEOUT_S, Record, Topics
 
 from streamlake.cli import main
+from tests.readback import READ_TIMEOUT_S, Record, Topics
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDERS = ROOT / "avro" / "orders"

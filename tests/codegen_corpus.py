@@ -6,7 +6,7 @@ recursive records, a record referring to the top-level one, enums with
 symbols Python cannot use as names, a union of records, maps, arrays, every
 logical type, fixed, bytes, defaults of each kind, fields named like Python
 keywords and like the types they shadow); v2 changes ``Address``, so it is
-two classes. Imported as ``codegen_corpus`` (tests/ is on sys.path).
+two classes. Imported as ``tests.codegen_corpus``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import Any
 from uuid import UUID
 
-from clihelpers import write_catalog
+from tests.clihelpers import write_catalog
 
 ADDRESS = {
     "type": "record",

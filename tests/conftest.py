@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stacks import ROOT, Stack, read_env_file, run_stack, unavailable
 
 from streamlake import AsyncIngestionProducer, IngestionProducer, ProducerConfig
 from streamlake.config import LIBRDKAFKA_LOG
+from tests.stacks import ROOT, Stack, read_env_file, run_stack, unavailable
 
 ORDERS_SCHEMAS = ROOT / "avro" / "orders"
 STACK_DIR = Path(os.environ.get("STREAMLAKE_STACK_DIR", ROOT / ".stack")).resolve()

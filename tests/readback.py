@@ -3,7 +3,7 @@ CLI tests: throwaway consumers with a unique group id, assigned every
 partition from the beginning and polled in bounded loops. Tests wait for
 conditions, never for time.
 
-Imported as ``readback``: pytest puts tests/ on sys.path for tests/conftest.py.
+Imported as ``tests.readback`` (tests/ is a package).
 """
 
 from __future__ import annotations

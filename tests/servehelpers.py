@@ -2,7 +2,7 @@
 loopback port against a stack, waited for until /readyz answers 200, its
 combined output captured to a file, stopped with SIGTERM.
 
-Imported as ``servehelpers``: pytest puts tests/ on sys.path for tests/conftest.py.
+Imported as ``tests.servehelpers`` (tests/ is a package).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Stacks the tests run against, and scripts/stack to control them: shared
 by tests/conftest.py and tests/reliability/cluster/conftest.py.
 
-Imported as ``stacks``: pytest puts tests/ on sys.path for tests/conftest.py.
+Imported as ``tests.stacks`` (tests/ is a package).
 """
 
 from __future__ import annotations

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
-from readback import Topics
 
 from streamlake import IngestionProducer, ProducerConfig, load_catalog
 from streamlake.catalog import Dataset
+from tests.readback import Topics
 
 DATASET = "orders"
 

@@ -22,7 +22,11 @@ from typing import Any
 import fastavro
 import pytest
 from click.testing import Result
-from clihelpers import (
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+from tests.clihelpers import (
     ORDERS_V1,
     ORDERS_V2,
     ORDERS_V3_AMOUNT_STRING,
@@ -34,10 +38,7 @@ from clihelpers import (
     with_field,
     write_catalog,
 )
-from confluent_kafka.admin import AdminClient
-from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
-from confluent_kafka.schema_registry.error import SchemaRegistryError
-from readback import Record
+from tests.readback import Record
 
 OK = "OK: 1 dataset checked, no problems"
 ONE_PROBLEM = "1 problem in 1 of 1 dataset"

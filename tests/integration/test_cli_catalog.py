@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clihelpers import invoke, lines, read_topic, table
 from confluent_kafka import admin as kafka_admin
 from confluent_kafka.schema_registry import SchemaReference, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
@@ -24,6 +23,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from streamlake import cli
 from streamlake.kafka import dlq_reader, properties, topics
 from streamlake.kafka.producer import delivery
+from tests.clihelpers import invoke, lines, read_topic, table
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ from types import ModuleType
 
 import fastavro
 import pytest
-from codegen_corpus import sample_event, write_corpus
 
 from streamlake import Outcome, load_catalog
 from streamlake.catalog import Catalog
 from streamlake.codegen import generate
 from streamlake.typed_events import event_dict
+from tests.codegen_corpus import sample_event, write_corpus
 
 pytestmark = [
     pytest.mark.integration,

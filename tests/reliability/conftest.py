@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from readback import Topics
+
+from tests.readback import Topics
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@ event, a keyed event stream held at a gate, a fault run off the produce loop,
 the read-back audit of a topic, a free port, the `streamlake` executable and a
 clean environment for it.
 
-Imported as ``faulthelpers`` (pytest puts tests/reliability on sys.path for its
-conftest.py), not from ``conftest``: which conftest that name means depends on
-the order pytest imported them, so a run of this suite beside tests/integration
-got the wrong one.
+Imported as ``tests.reliability.faulthelpers``, not from a ``conftest``: a
+fixture module is no place for helpers other modules import.
 """
 
 from __future__ import annotations
@@ -21,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import fastavro
-from readback import Record
-from servehelpers import free_port, streamlake_exe  # shared with the serve tests
+
+from tests.readback import Record
+from tests.servehelpers import free_port, streamlake_exe  # shared with the serve tests
 
 __all__ = [
     "DATASET",

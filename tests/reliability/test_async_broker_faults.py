@@ -9,10 +9,9 @@ import asyncio
 import time
 from typing import Any
 
-from faulthelpers import DATASET, order
-from readback import Topics
-
 from streamlake import KafkaDeliveryError, Outcome
+from tests.readback import Topics
+from tests.reliability.faulthelpers import DATASET, order
 
 TASKS = 1_000
 LAG_BOUND_S = 1.0

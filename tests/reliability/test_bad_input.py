@@ -13,13 +13,13 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from faulthelpers import DATASET, order
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from readback import Topics
 
 from streamlake import Outcome
 from streamlake.kafka.producer.dlq_producer import TRUNCATED_ORIGINAL_CHARS
+from tests.readback import Topics
+from tests.reliability.faulthelpers import DATASET, order
 
 _MISSING = object()
 

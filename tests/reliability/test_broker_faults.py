@@ -8,10 +8,10 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from faulthelpers import DATASET, GATE_WAIT_S, Fault, audit, keyed_events
-from readback import Topics
 
 from streamlake import Outcome
+from tests.readback import Topics
+from tests.reliability.faulthelpers import DATASET, GATE_WAIT_S, Fault, audit, keyed_events
 
 KILL_AFTER_ACKS = 10_000
 """The broker is killed once this many events were acknowledged..."""

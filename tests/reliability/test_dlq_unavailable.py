@@ -7,9 +7,8 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from faulthelpers import DATASET, order
-
 from streamlake import Outcome
+from tests.reliability.faulthelpers import DATASET, order
 
 SENT = 1_000
 INVALID_EVERY = 10

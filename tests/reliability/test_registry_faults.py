@@ -14,11 +14,11 @@ from collections import Counter
 from urllib.parse import urlparse
 
 import pytest
-from faulthelpers import DATASET, cli_env, free_port, order, streamlake_exe
 
 from streamlake import IngestionProducer, ProducerConfig
 from streamlake.errors import RegistryUnavailableError
 from streamlake.registry import SchemaRegistry
+from tests.reliability.faulthelpers import DATASET, cli_env, free_port, order, streamlake_exe
 
 
 def test_registry_down_after_startup_producing_goes_on_with_zero_registry_calls(

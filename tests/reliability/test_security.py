@@ -15,11 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
-from faulthelpers import DATASET, order
 
 from streamlake import IngestionProducer, ProducerConfig
 from streamlake.errors import RegistryError, StreamLakeError
 from streamlake.registry import SchemaRegistry
+from tests.reliability.faulthelpers import DATASET, order
 
 ADMIN_USER, ADMIN_PASSWORD = "streamlake-admin", "streamlake-admin-secret"
 WRONG_PASSWORD = "wrong-pw-7f3a9c"

@@ -16,8 +16,9 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-from faulthelpers import order
-from servehelpers import duplex_post, start_server
+
+from tests.reliability.faulthelpers import order
+from tests.servehelpers import duplex_post, start_server
 
 EVENTS = "/v1/datasets/orders/events"
 TIMEOUT_MS = 6000

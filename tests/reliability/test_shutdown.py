@@ -13,9 +13,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from faulthelpers import DATASET, cli_env, order, streamlake_exe
 
 from streamlake.catalog import load_catalog
+from tests.reliability.faulthelpers import DATASET, cli_env, order, streamlake_exe
 
 LINES = 300_000
 INVALID_EVERY = 1_000

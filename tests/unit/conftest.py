@@ -18,12 +18,12 @@ import pytest
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
-from fakes import FakeProducer, fake_producer, mock_registrations
 
 import streamlake.kafka.producer.delivery as delivery_module
 from streamlake._codec import Encoder
 from streamlake.catalog import Catalog, Dataset, SchemaVersion, load_catalog
 from streamlake.kafka.producer import AsyncIngestionProducer, IngestionProducer
+from tests.fakes import FakeProducer, fake_producer, mock_registrations
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -27,10 +27,10 @@ import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
-from fakes import clients
 
 import streamlake.kafka.producer.delivery as delivery_module
 from streamlake.kafka.producer import IngestionProducer, Outcome
+from tests.fakes import clients
 
 BATCH = 500
 HEADER_NAMES = [

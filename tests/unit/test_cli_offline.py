@@ -19,7 +19,11 @@ from typing import ClassVar
 
 import click
 import pytest
-from clihelpers import (
+
+from streamlake import cli
+from streamlake.cli import main
+from streamlake.kafka.producer.producer import Outcome, ProduceResult
+from tests.clihelpers import (
     ORDERS_V1,
     ORDERS_V2,
     ORDERS_V3_AMOUNT_STRING,
@@ -30,10 +34,6 @@ from clihelpers import (
     lines,
     write_catalog,
 )
-
-from streamlake import cli
-from streamlake.cli import main
-from streamlake.kafka.producer.producer import Outcome, ProduceResult
 
 UNREACHABLE_REGISTRY = "http://127.0.0.1:1/apis/ccompat/v7"
 OK = "OK: 1 dataset checked, no problems"

@@ -22,10 +22,10 @@ import json
 
 import fastavro
 import pytest
-from codec_strategies import cases, children, is_recursive
 from hypothesis import HealthCheck, given, settings
 
 from streamlake._codec import EncodeError
+from tests.unit.codec_strategies import cases, children, is_recursive
 
 REFERENCE = settings(
     max_examples=60,

@@ -20,11 +20,11 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
-from codec_strategies import KITCHEN, LINKED, PRINTABLE_JSON, VALID, cases, to_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from streamlake._codec import EncodeError, Encoder
+from tests.unit.codec_strategies import KITCHEN, LINKED, PRINTABLE_JSON, VALID, cases, to_json
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 UNION_HEAVY = {

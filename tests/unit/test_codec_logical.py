@@ -25,7 +25,11 @@ from typing import Any
 
 import fastavro
 import pytest
-from codec_strategies import (
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from streamlake._codec import EncodeError
+from tests.unit.codec_strategies import (
     EPOCH,
     EPOCH_DATE,
     RawNumber,
@@ -34,10 +38,6 @@ from codec_strategies import (
     to_json,
     two_complement,
 )
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
-
-from streamlake._codec import EncodeError
 
 CONVERSIONS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 UNIT_MICROS = {"millis": 1_000, "micros": 1}

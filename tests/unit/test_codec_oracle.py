@@ -15,7 +15,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from codec_strategies import (
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from streamlake.catalog import load_catalog
+from tests.unit.codec_strategies import (
     UNREPRESENTABLE,
     Case,
     cases,
@@ -26,10 +30,6 @@ from codec_strategies import (
     values,
     wire,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from streamlake.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 ORACLE = settings(

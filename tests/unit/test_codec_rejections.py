@@ -17,7 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from codec_strategies import (
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from streamlake._codec import EncodeError
+from tests.unit.codec_strategies import (
     KITCHEN,
     LINKED,
     UNREPRESENTABLE,
@@ -30,10 +34,6 @@ from codec_strategies import (
     to_json,
     two_complement,
 )
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
-
-from streamlake._codec import EncodeError
 
 VALID_AVRO = {
     **VALID,

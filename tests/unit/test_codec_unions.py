@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from codec_strategies import fastavro_bytes, wire
 
 from streamlake._codec import EncodeError
+from tests.unit.codec_strategies import fastavro_bytes, wire
 
 CARD = {"type": "record", "name": "Card", "fields": [{"name": "last4", "type": "string"}]}
 IBAN = {

@@ -22,8 +22,14 @@ from uuid import UUID
 
 import fastavro
 import pytest
-from clihelpers import ORDERS_V1, ROOT, invoke, write_catalog
-from codegen_corpus import (
+
+from streamlake.catalog import Catalog, load_catalog
+from streamlake.codec import Codec
+from streamlake.codegen import generate, stale, version_class_name
+from streamlake.errors import CatalogError
+from streamlake.typed_events import event_dataset, event_dict
+from tests.clihelpers import ORDERS_V1, ROOT, invoke, write_catalog
+from tests.codegen_corpus import (
     ADDRESS,
     EVENTS_V1,
     SAMPLE_JSON,
@@ -31,12 +37,6 @@ from codegen_corpus import (
     sample_event,
     write_corpus,
 )
-
-from streamlake.catalog import Catalog, load_catalog
-from streamlake.codec import Codec
-from streamlake.codegen import generate, stale, version_class_name
-from streamlake.errors import CatalogError
-from streamlake.typed_events import event_dataset, event_dict
 
 pytestmark = pytest.mark.filterwarnings("ignore::avro.errors.IgnoredLogicalType")
 

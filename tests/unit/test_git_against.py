@@ -8,11 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from clihelpers import git, git_env
 
 from streamlake.catalog import load_catalog
 from streamlake.compatibility import Problem, check_against
 from streamlake.errors import ConfigurationError
+from tests.clihelpers import git, git_env
 
 ID = {"name": "id", "type": "string"}
 AMOUNT = {"name": "amount", "type": "double"}

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from fakes import clients
 
 from streamlake import (
     AsyncIngestionProducer,
@@ -21,6 +20,7 @@ from streamlake import (
     Outcome,
     StreamLakeError,
 )
+from tests.fakes import clients
 
 
 def order(i: int, **fields: Any) -> dict[str, Any]:

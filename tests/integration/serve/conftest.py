@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from servehelpers import Server, start_server
+
+from tests.servehelpers import Server, start_server
 
 StartServer = Callable[..., Server]
 

@@ -12,7 +12,8 @@ import time
 from collections import Counter
 
 import httpx
-from servehelpers import TOKEN, TOKEN_SHA256, duplex_post, streamlake_exe
+
+from tests.servehelpers import TOKEN, TOKEN_SHA256, duplex_post, streamlake_exe
 
 EVENTS = "/v1/datasets/orders/events"
 NDJSON = {"content-type": "application/x-ndjson"}

@@ -1,8 +1,8 @@
 """What the cluster scenarios and their conftest.py share: the node count and
 a wait for every partition to be fully replicated again.
 
-Imported as ``clusterhelpers`` (pytest puts this folder on sys.path for its
-conftest.py), not from ``conftest``, for the reason faulthelpers gives.
+Imported as ``tests.reliability.cluster.clusterhelpers``, not from its
+``conftest``, for the reason faulthelpers gives.
 """
 
 from __future__ import annotations

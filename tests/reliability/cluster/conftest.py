@@ -19,8 +19,9 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from clusterhelpers import BROKERS, wait_fully_replicated
-from stacks import ROOT, Stack, read_env_file, run_stack, unavailable
+
+from tests.reliability.cluster.clusterhelpers import BROKERS, wait_fully_replicated
+from tests.stacks import ROOT, Stack, read_env_file, run_stack, unavailable
 
 _DEFAULTS = {
     "DIR": str(ROOT / ".stack-cluster"),

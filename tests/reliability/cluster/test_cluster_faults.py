@@ -14,14 +14,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from clusterhelpers import BROKERS, wait_fully_replicated
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import SchemaRegistryClient
-from faulthelpers import DATASET, GATE_WAIT_S, Fault, audit, keyed_events, order
-from readback import Topics
 
 from streamlake import Outcome
+from tests.readback import Topics
+from tests.reliability.cluster.clusterhelpers import BROKERS, wait_fully_replicated
+from tests.reliability.faulthelpers import DATASET, GATE_WAIT_S, Fault, audit, keyed_events, order
 
 FAULT_AFTER_ACKS = 10_000
 """The fault is injected once this many events were acknowledged..."""
