@@ -119,6 +119,22 @@ def test_kafka_stopped_under_a_stream_and_50_clients_every_request_is_answered(
     assert produced <= in_topic
 
 
+async def queue_filled(http: httpx.AsyncClient, depth: int) -> None:
+    """Until the server's librdkafka queue holds `depth` records (its
+    /metrics gauge), within 4 s: before message.timeout.ms fails them.
+    A fixed sleep raced the requests' arrival on a busy machine."""
+    deadline = time.monotonic() + 4
+    while time.monotonic() < deadline:
+        metrics = (await http.get("/metrics")).text
+        gauge = next(
+            line for line in metrics.splitlines() if line.startswith("streamlake_kafka_queue_depth")
+        )
+        if float(gauge.split()[-1]) >= depth:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the server's queue never held {depth} records: {gauge}")
+
+
 def test_a_full_librdkafka_queue_is_503_at_once_instead_of_piling_requests_up(
     stack, make_catalog, tmp_path: Path
 ):
@@ -135,7 +151,7 @@ def test_a_full_librdkafka_queue_is_503_at_once_instead_of_piling_requests_up(
             waiting = [
                 asyncio.create_task(http.post(EVENTS, json=order(f"Q-{n}"))) for n in range(15)
             ]
-            await asyncio.sleep(1)  # the queue is full (Kafka is gone): 15 > 10
+            await queue_filled(http, 10)  # Kafka is gone: 15 > 10
             started = time.monotonic()
             refused = await http.post(EVENTS, json=order("Q-extra"))
             refusal_s = time.monotonic() - started
