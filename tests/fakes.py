@@ -59,6 +59,8 @@ class FakeProducer:
         """Acknowledge each batch last-first."""
         self.hold = threading.Event()
         """While set, nothing is acknowledged (a slow broker)."""
+        self.error_events = 0
+        """Error events waiting to be served, which librdkafka's len() counts too."""
         self.buffer_errors = 0
         self._waiting: deque[tuple[str, bytes | None, Any]] = deque()
         self._offset = 0
@@ -109,7 +111,7 @@ class FakeProducer:
             on_delivery(KafkaError(KafkaError._PURGE_QUEUE), FakeMessage(topic, -1, -1))
 
     def __len__(self) -> int:
-        return len(self._waiting)
+        return len(self._waiting) + self.error_events
 
 
 def mock_registrations(catalog: Catalog, registry: SchemaRegistryClient) -> list[Registration]:

@@ -9,7 +9,7 @@ streamlake_http_events_total               counter    dataset, outcome
 streamlake_http_ack_seconds                histogram  dataset (receipt -> broker ack)
 streamlake_http_rejected_total             counter    reason (the problem type)
 streamlake_http_in_flight_requests         gauge
-streamlake_kafka_queue_depth               gauge      (librdkafka messages queued)
+streamlake_kafka_queue_depth               gauge      (records awaiting Kafka)
 =========================================  =========  ==============================
 
 Label children are cached, so a request pays a dict lookup, not
@@ -71,7 +71,7 @@ class Metrics:
         )
         self.queue_depth = Gauge(
             "streamlake_kafka_queue_depth",
-            "Messages in librdkafka's queues (waiting to be sent or acknowledged)",
+            "Records handed to Kafka and not yet acknowledged or failed",
             registry=self.registry,
         )
         self._requests: dict[tuple[str, int], Counter] = {}

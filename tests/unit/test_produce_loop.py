@@ -260,6 +260,25 @@ def test_async_produce_awaits_room_in_a_full_queue_instead_of_blocking(make_fake
     assert raw.buffer_errors == 0  # it awaited room: librdkafka never refused one
 
 
+def test_queue_depth_counts_records_awaiting_kafka_not_librdkafkas_error_events(
+    make_fake_producer,
+):
+    producer = make_fake_producer(AsyncIngestionProducer)
+    raw, _ = clients(producer)
+    raw.hold.set()
+    raw.error_events = 4  # e.g. "connection refused" while Kafka is down
+
+    async def run() -> tuple[int, int]:
+        tasks = [asyncio.create_task(producer.produce("orders", order(i))) for i in range(3)]
+        await asyncio.sleep(0.05)
+        held = producer.queue_depth()
+        raw.hold.clear()
+        await asyncio.gather(*tasks)
+        return held, producer.queue_depth()
+
+    assert asyncio.run(run()) == (3, 0)
+
+
 def test_a_cancelled_await_does_not_unsend_and_its_outcome_is_still_counted(
     make_fake_producer,
 ):

@@ -208,7 +208,7 @@ class AsyncIngestionProducer:
             yield result
 
     def queue_depth(self) -> int:
-        """Records librdkafka holds (queued, in flight or being reported)."""
+        """Records handed to Kafka and not yet acknowledged or failed."""
         return self._engine.queued()
 
     def _bridge(self) -> _LoopBridge:

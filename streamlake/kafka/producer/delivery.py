@@ -149,6 +149,7 @@ class Pending:
         self.done = False
 
     def __call__(self, err: KafkaError | None, msg: Message) -> None:
+        self.engine.reported += 1
         if err is None:
             self.engine.complete(self, msg.partition(), msg.offset(), None)
         else:
@@ -204,6 +205,10 @@ class DeliveryEngine:
         self._serving = threading.Lock()
         """Held by whoever serves delivery reports: the poll thread, or a
         caller waiting for its own record; so results have one writer at a time."""
+        self._handed = 0
+        """Records librdkafka took (counted under `_lock`: callers' threads)..."""
+        self.reported = 0
+        """...and their delivery reports served (by the serving-lock holder)."""
         self._wake = threading.Event()
         self._idle = False
         self._stopping = False
@@ -258,6 +263,8 @@ class DeliveryEngine:
         while True:
             try:
                 producer.produce(topic, value, key, headers=headers, on_delivery=pending)
+                with self._lock:
+                    self._handed += 1
                 break
             except BufferError:
                 self._wait_for_space()
@@ -278,8 +285,10 @@ class DeliveryEngine:
         self._wake.set()
 
     def queued(self) -> int:
-        """Records librdkafka holds (queued, in flight or being reported)."""
-        return sum(len(producer) for producer in self._clients)
+        """Records librdkafka holds whose delivery report was not served yet.
+        Not librdkafka's own count (``len(producer)``), which also counts
+        error events waiting to be served and so swings while Kafka is down."""
+        return self._handed - self.reported
 
     @contextmanager
     def waiting(self) -> Iterator[None]:
