@@ -55,27 +55,32 @@ def order(order_id: str, amount: float = 1.0, **fields: Any) -> dict[str, Any]:
     }
 
 
-GATE_WAIT_S = 120.0
+GATE_WAIT_S = 240.0
+"""What a fault may take: `scripts/stack` waits up to 60 s for a server to
+stop and 120 s for one to be ready (a registry restart in CI once took over
+120 s)."""
 
 
-def keyed_events(count: int, gate: threading.Event, hold_at: int) -> Iterator[dict[str, Any]]:
+def keyed_events(count: int, hold: Callable[[], None], hold_at: int) -> Iterator[dict[str, Any]]:
     """`count` orders keyed K0..K49, each key's amount increasing with i (its
-    send order); before event `hold_at`, wait (bounded) for `gate`."""
+    send order); before event `hold_at`, call `hold` (a bounded wait)."""
     for i in range(count):
         if i == hold_at:
-            assert gate.wait(GATE_WAIT_S), "the fault was not injected in time"
+            hold()
         yield order(f"K{i % 50}", amount=float(i))
 
 
 class Fault(threading.Thread):
     """Runs fault steps off the produce loop: a tuple is a `stack.control`
     command, a callable is called. `first` is set once the first step ran (or
-    failed), `done` once all did; `error` holds what failed."""
+    failed), `done` once all did; `error` holds what failed. `wait_first` and
+    `wait_done` hold a stream until then, and say which step is late."""
 
     def __init__(self, stack: Any, *steps: tuple[str, ...] | Callable[[], object]) -> None:
         super().__init__(daemon=True)
         self.stack = stack
         self.steps = steps
+        self.step = "not started"
         self.first = threading.Event()
         self.done = threading.Event()
         self.error: BaseException | None = None
@@ -83,16 +88,29 @@ class Fault(threading.Thread):
     def run(self) -> None:
         try:
             for step in self.steps:
+                self.step = " ".join(step) if isinstance(step, tuple) else step.__name__
                 if callable(step):
                     step()
                 else:
                     self.stack.control(*step)
                 self.first.set()
+            self.step = "finished"
         except BaseException as exc:  # reported by the test
             self.error = exc
         finally:
             self.first.set()
             self.done.set()
+
+    def wait_first(self) -> None:
+        self._wait(self.first)
+
+    def wait_done(self) -> None:
+        self._wait(self.done)
+
+    def _wait(self, gate: threading.Event) -> None:
+        assert gate.wait(GATE_WAIT_S), (
+            f"the fault was not injected within {GATE_WAIT_S:.0f}s: still at {self.step!r}"
+        )
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def test_broker_killed_mid_stream_every_event_is_acknowledged_and_stored_or_fail
     acked: dict[str, tuple[int, int]] = {}
     failed: list[Any] = []
     other: list[Any] = []
-    events = keyed_events(sent, fault.first, HOLD_AT_EVENT)
+    events = keyed_events(sent, fault.wait_first, HOLD_AT_EVENT)
     try:
         for result in producer.produce_many(DATASET, events):
             if result.outcome is Outcome.PRODUCED:
@@ -83,7 +83,7 @@ def test_broker_restarted_within_the_delivery_timeout_loses_duplicates_and_reord
     outcomes: Counter[str] = Counter()
     acked: dict[str, tuple[int, int]] = {}
     # Events past HOLD_AT_EVENT are queued while the broker is down.
-    events = keyed_events(sent, restart.first, HOLD_AT_EVENT)
+    events = keyed_events(sent, restart.wait_first, HOLD_AT_EVENT)
     try:
         for result in producer.produce_many(DATASET, events):
             outcomes[str(result.outcome)] += 1

@@ -89,7 +89,7 @@ def test_the_busiest_partitions_leader_killed_mid_stream_loses_duplicates_and_fa
     fault = Fault(stack, kill)
     started = time.monotonic()
     run.take(
-        producer.produce_many(DATASET, keyed_events(sent, fault.first, HOLD_AT_EVENT)),
+        producer.produce_many(DATASET, keyed_events(sent, fault.wait_first, HOLD_AT_EVENT)),
         lambda n: fault.start() if n == FAULT_AFTER_ACKS else None,
     )
     elapsed = time.monotonic() - started
@@ -246,7 +246,7 @@ def test_a_broker_frozen_past_the_request_timeout_then_resumed_accounts_for_ever
     freeze = Fault(stack, pause, lambda: time.sleep(FREEZE_S), resume)
     try:
         run.take(
-            producer.produce_many(DATASET, keyed_events(sent, freeze.first, HOLD_AT_EVENT)),
+            producer.produce_many(DATASET, keyed_events(sent, freeze.wait_first, HOLD_AT_EVENT)),
             lambda n: freeze.start() if n == FAULT_AFTER_ACKS else None,
         )
         freeze.join(GATE_WAIT_S)
@@ -274,7 +274,7 @@ def test_a_broker_frozen_past_the_request_timeout_then_resumed_accounts_for_ever
     )
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(420)
 def test_the_registry_restarted_mid_stream_producing_goes_on_and_ids_are_the_same_after(
     stack, make_producer, topics: Topics
 ):
@@ -284,7 +284,7 @@ def test_the_registry_restarted_mid_stream_producing_goes_on_and_ids_are_the_sam
     run = Run()
     restart = Fault(stack, ("stop", "registry"), ("start", "registry"))
     run.take(
-        producer.produce_many(DATASET, keyed_events(sent, restart.done, sent // 2)),
+        producer.produce_many(DATASET, keyed_events(sent, restart.wait_done, sent // 2)),
         lambda n: restart.start() if n == 2_000 else None,
     )
     restart.join(GATE_WAIT_S)
