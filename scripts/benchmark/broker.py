@@ -14,12 +14,14 @@ import sys
 import time
 from pathlib import Path
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from benchmark.payloads import KEY_FIELD, PAYLOADS
 from benchmark.settings import PARTITIONS, ROOT
+
+COUNT_WAIT_S = 120.0
 
 
 def stack_env() -> tuple[str, str]:
@@ -71,14 +73,25 @@ class Broker:
             time.sleep(0.1)
 
     def count(self, topic: str) -> int:
-        """Records in `topic`: the sum of its partitions' high minus low watermarks."""
-        total = 0
-        for partition in range(PARTITIONS):
-            low, high = self.consumer.get_watermark_offsets(
-                TopicPartition(topic, partition), timeout=30
-            )
-            total += high - low
-        return int(total)
+        """Records in `topic`: the sum of its partitions' high minus low
+        watermarks. Right after a broker restart (the asyncio outage) the
+        partitions may have no leader yet: retry for up to COUNT_WAIT_S."""
+        deadline = time.monotonic() + COUNT_WAIT_S
+        while True:
+            try:
+                return sum(self._watermark_span(topic, p) for p in range(PARTITIONS))
+            except KafkaException as exc:
+                if time.monotonic() >= deadline:
+                    raise RuntimeError(
+                        f"could not count {topic} within {COUNT_WAIT_S:.0f}s: {exc}"
+                    ) from exc
+                time.sleep(1.0)
+
+    def _watermark_span(self, topic: str, partition: int) -> int:
+        low, high = self.consumer.get_watermark_offsets(
+            TopicPartition(topic, partition), timeout=10
+        )
+        return int(high - low)
 
     def catalog(self, folder: Path, variant: str, *parts: str) -> tuple[Path, str, str]:
         """A one-dataset catalog under `folder` whose topics are fresh: (dir, raw, dlq)."""
