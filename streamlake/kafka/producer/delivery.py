@@ -58,8 +58,11 @@ log = quiet_repeats(logging.getLogger(__name__))
 
 NUDGE_S = 0.01
 """While someone waits: flush() for this long, which sends lingering records now."""
-LEAD_S = 0.01
-"""A caller serving the queue for its own record: flush() for this long at a time."""
+LEAD_S = 0.001
+"""A caller serving the queue for its own record: flush() for this long at a
+time. flush() returns only once the whole queue is empty, so with other
+threads producing, a caller in a 10 ms flush() waited 10 ms after its own
+record was done (16 threads, two runs each: p99 11.1-11.7 ms; 1 ms steps 7.8-8.6 ms)."""
 BUSY_S = 0.05
 """While records are queued and nobody waits: poll() timeout."""
 IDLE_S = 0.1
