@@ -7,7 +7,9 @@ handing it to librdkafka run inline in the coroutine: librdkafka's
 (BufferError): before sending, the coroutine awaits room instead. The
 engine's poll thread completes each event and hands completions to the loop
 with one ``call_soon_threadsafe`` per batch: whatever completed before the
-loop got to run the previous batch joins it.
+loop got to run the previous batch joins it. The loop resolves at most
+`DELIVER_BATCH` completions per iteration, so other tasks (and timers) run
+between them.
 
 Cancelling an ``await produce(...)`` does not unsend the record: librdkafka
 has it, and its outcome is still counted in `counts` and logged (failures at
@@ -35,6 +37,12 @@ log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 10_000
 """produce_many's default bound on events awaiting their acknowledgement."""
+DELIVER_BATCH = 8
+"""Completions resolved per loop iteration. Each wakes a task that runs until
+its next await (its next produce): unresolved in one go, 1,000 awaiting
+tasks held the loop for long stretches. asyncio bench, 1,000 tasks, one
+round each: unbounded lag p99 164 ms (max 312); 64: 53 ms; 16: 14 ms; 8:
+10 ms, at the same events/s within the noise."""
 ROOM_WAIT_S = 0.1
 """Awaiting room in a full queue: re-check this often even if no completion came."""
 
@@ -63,10 +71,13 @@ class _LoopBridge:
     def _deliver(self) -> None:
         self._scheduled = False
         ready = self._ready
-        while ready:
+        for _ in range(min(len(ready), DELIVER_BATCH)):
             future, pending = ready.popleft()
             if not future.done():  # a cancelled caller does not want it
                 future.set_result(pending.result)  # type: ignore[arg-type]
+        if ready and not self._scheduled:  # the rest after the tasks just woken
+            self._scheduled = True
+            self.loop.call_soon(self._deliver)
         waiters, self._room_waiters = self._room_waiters, []
         for waiter in waiters:
             if not waiter.done():
