@@ -58,7 +58,7 @@ fn hint_name(plan: &Plan, id: NodeId) -> &str {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Win {
     branch: usize,
     start: usize,
@@ -68,6 +68,40 @@ struct Win {
 
 /// Up to this many fitting branches are kept for the tie rule and message.
 const WINS: usize = 8;
+
+/// The branches a value fits, each encoded after the last (at most `WINS`
+/// kept), and how many fit in all.
+#[derive(Default)]
+struct Fits {
+    wins: [Win; WINS],
+    n: usize,
+    total: usize,
+}
+
+impl Fits {
+    fn probe<'a, V: UnionInput<'a>>(
+        &mut self,
+        cx: &mut Ctx<'a>,
+        branch: usize,
+        id: NodeId,
+        v: &V,
+        tagged: bool,
+    ) {
+        let start = cx.out.len();
+        if let Some(end) = probe(cx, branch, id, v) {
+            if self.n < WINS {
+                self.wins[self.n] = Win {
+                    branch,
+                    start,
+                    end,
+                    tagged,
+                };
+                self.n += 1;
+            }
+            self.total += 1;
+        }
+    }
+}
 
 pub fn encode<'a, V: UnionInput<'a>>(
     cx: &mut Ctx<'a>,
@@ -180,51 +214,18 @@ fn natural<'a, V: UnionInput<'a>>(
             return v.encode(cx, *b);
         }
     }
-    let mut wins = [Win {
-        branch: 0,
-        start: 0,
-        end: 0,
-        tagged: false,
-    }; WINS];
-    let mut n = 0;
-    let mut total = 0;
+    let mut found = Fits::default();
     if !v.is_null() {
         for (i, b) in non_null() {
-            let s = cx.out.len();
-            if let Some(end) = probe(cx, i, *b, v) {
-                if n < WINS {
-                    wins[n] = Win {
-                        branch: i,
-                        start: s,
-                        end,
-                        tagged: false,
-                    };
-                    n += 1;
-                }
-                total += 1;
-            }
+            found.probe(cx, i, *b, v, false);
         }
     }
     if let Some((name, inner)) = &tagged {
-        for (i, b) in non_null() {
-            if tags(plan, *b, name, true) {
-                let s = cx.out.len();
-                if let Some(end) = probe(cx, i, *b, inner) {
-                    if n < WINS {
-                        wins[n] = Win {
-                            branch: i,
-                            start: s,
-                            end,
-                            tagged: true,
-                        };
-                        n += 1;
-                    }
-                    total += 1;
-                }
-            }
+        for (i, b) in non_null().filter(|(_, b)| tags(plan, **b, name, true)) {
+            found.probe(cx, i, *b, inner, true);
         }
     }
-    let wins = &wins[..n];
+    let (total, wins) = (found.total, &found.wins[..found.n]);
     let pick = match (total, wins) {
         (1, [w]) => Some(*w),
         (0, _) => None,
