@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import threading
 import time
 from typing import Any, ClassVar
@@ -45,14 +46,24 @@ def threaded(spec: Spec) -> dict[str, Any]:
     pool = [threading.Thread(target=run, args=pair) for pair in zip(shares, samples, strict=True)]
     for thread in pool:
         thread.start()
+    before = resource.getrusage(resource.RUSAGE_SELF)
     start.wait()
     started = time.perf_counter()
     for thread in pool:
         thread.join()
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
     producer.close()
     calls = [sample for mine in samples for sample in mine]
-    return {"elapsed_s": elapsed, "outcomes": outcomes, **latency_ms(calls)}
+    # The whole process (callers, poll thread, librdkafka's threads): what
+    # the two cores, which the broker shares, pay per event.
+    cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {
+        "elapsed_s": elapsed,
+        "outcomes": outcomes,
+        "cpu_us_per_event": cpu_s / n * 1e6,
+        **latency_ms(calls),
+    }
 
 
 class Threads(Scenario):
@@ -64,6 +75,7 @@ class Threads(Scenario):
         P50,
         P99,
         Column("max ms", "max_ms", ".1f", 8),
+        Column("CPU us/event", "cpu_us_per_event", ".0f", 12),
     )
     each = "events_per_s"
 
@@ -75,10 +87,15 @@ class Threads(Scenario):
         row = streamlake_row(
             self.ctx, subject, rep, slug=f"threads-{threads}", n=n, worker=threaded, threads=threads
         )
-        row.metrics.update({k: v for k, v in row.detail.items() if k.endswith("_ms")})
+        row.metrics.update(
+            {k: v for k, v in row.detail.items() if k.endswith("_ms") or k.startswith("cpu_")}
+        )
         row.metrics["threads"] = threads
         return row
 
     def notes(self) -> list[str]:
         n, threads = self.ctx.sizes.thread_events, self.ctx.sizes.threads
-        return [f"({n:,} events per run, shared out among 1 or {threads} threads)"]
+        return [
+            f"({n:,} events per run, shared out among 1 or {threads} threads; CPU: the "
+            "producing process's user+system time per event, all its threads)"
+        ]
