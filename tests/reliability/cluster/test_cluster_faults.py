@@ -21,7 +21,15 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from streamlake import Outcome
 from tests.readback import Topics
 from tests.reliability.cluster.clusterhelpers import BROKERS, wait_fully_replicated
-from tests.reliability.faulthelpers import DATASET, GATE_WAIT_S, Fault, audit, keyed_events, order
+from tests.reliability.faulthelpers import (
+    DATASET,
+    GATE_WAIT_S,
+    Audit,
+    Fault,
+    audit,
+    keyed_events,
+    order,
+)
 
 FAULT_AFTER_ACKS = 10_000
 """The fault is injected once this many events were acknowledged..."""
@@ -69,6 +77,18 @@ def leader_of_busiest_partition(stack: Any, topic: str, acked: dict[str, tuple[i
     return f"kafka-{metadata.topics[topic].partitions[busiest].leader}"
 
 
+def stored_once_in_order(
+    topics: Topics, dataset: Any, acked: dict[str, tuple[int, int]], sent: int
+) -> Audit:
+    """The raw topic holds the `sent` events, each acknowledged one exactly once
+    at its acknowledged offset and each key's in send order; the DLQ none."""
+    found = audit(topics.read_all(dataset.raw_topic), acked, dataset.latest.schema)
+    assert (found.stored, found.duplicates, found.acknowledged_missing) == (sent, 0, 0)
+    assert found.out_of_order == 0
+    assert topics.count(dataset.dlq_topic) == 0
+    return found
+
+
 @pytest.mark.timeout(300)
 def test_the_busiest_partitions_leader_killed_mid_stream_loses_duplicates_and_fails_nothing(
     stack, make_producer, topics: Topics
@@ -99,10 +119,7 @@ def test_the_busiest_partitions_leader_killed_mid_stream_loses_duplicates_and_fa
 
     # Two replicas stay in sync: a new leader takes over and nothing fails.
     assert (len(run.acked), run.failed, run.other) == (sent, [], [])
-    found = audit(topics.read_all(dataset.raw_topic), run.acked, dataset.latest.schema)
-    assert (found.stored, found.duplicates, found.acknowledged_missing) == (sent, 0, 0)
-    assert found.out_of_order == 0
-    assert topics.count(dataset.dlq_topic) == 0
+    found = stored_once_in_order(topics, dataset, run.acked, sent)
     print(
         f"\nleader {victim[0]} SIGKILLed: sent={sent} acknowledged={len(run.acked)} "
         f"failed=0 stored={found.stored} acknowledged_missing=0 duplicates=0 "
@@ -214,10 +231,7 @@ def test_a_rolling_restart_of_every_broker_under_load_loses_and_duplicates_nothi
 
     sent = len(run.acked) + len(run.failed) + len(run.other)
     assert (run.failed, run.other) == ([], [])
-    found = audit(topics.read_all(dataset.raw_topic), run.acked, dataset.latest.schema)
-    assert (found.stored, found.duplicates, found.acknowledged_missing) == (sent, 0, 0)
-    assert found.out_of_order == 0
-    assert topics.count(dataset.dlq_topic) == 0
+    found = stored_once_in_order(topics, dataset, run.acked, sent)
     print(
         f"\nrolling restart of {BROKERS} brokers: sent={sent} acknowledged={len(run.acked)} "
         f"failed=0 stored={found.stored} lost=0 duplicates=0 out_of_order=0 dlq=0 "
